@@ -1,0 +1,17 @@
+"""Shared test set-up: the smoke profile, a private artifacts folder, fixed seeds."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("MINILLM_PROFILE", "smoke")
+os.environ.setdefault("TQDM_DISABLE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+@pytest.fixture
+def minillm_home(tmp_path, monkeypatch):
+    """Point artifacts/ and runs/ at a temporary folder for one test."""
+    monkeypatch.setenv("MINILLM_HOME", str(tmp_path))
+    return tmp_path

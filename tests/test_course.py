@@ -1,0 +1,57 @@
+"""`python -m minillm.course`: executes notebooks in order, writes REPORT.md, names failures."""
+
+import nbformat
+import pytest
+
+from minillm import course
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def course_home(minillm_home, monkeypatch):
+    monkeypatch.setenv("MINILLM_PROFILE", "smoke")
+    (minillm_home / "notebooks").mkdir()
+    return minillm_home
+
+
+def test_course_runs_in_order_and_reports(course_home):
+    nbs = course_home / "notebooks"
+    _notebook(nbs / "00_first.ipynb", "from minillm import report",
+              "report.record('00_first', {'answer': 42, 'loss': 1.23456789})")
+    _notebook(nbs / "01_second.ipynb", "x = 1 + 1", "from minillm import report\nreport.record('01_second', {'x': x})")
+    (nbs / "notes.ipynb").write_text("{}")          # not numbered: not part of the course
+    assert course.main(["--timeout", "120"]) == 0
+    report = (course_home / "runs" / "smoke" / "REPORT.md").read_text()
+    rows = [line for line in report.splitlines() if line.startswith("| 0")]
+    assert [r.split("|")[1].strip() for r in rows] == ["00_first", "01_second"]
+    assert "answer: 42; loss: 1.235" in rows[0] and "x: 2" in rows[1]
+    assert "hardware:" in report
+    executed = nbformat.read(course_home / "runs" / "smoke" / "01_second.ipynb", as_version=4)
+    assert executed.cells[0].execution_count == 1
+
+
+def test_failing_notebook_stops_the_run_and_names_the_cell(course_home, capsys):
+    nbs = course_home / "notebooks"
+    _notebook(nbs / "00_ok.ipynb", "pass")
+    _notebook(nbs / "01_broken.ipynb", "a = 1", "# build the thing\nraise ValueError('boom')", "b = 2")
+    _notebook(nbs / "02_never.ipynb", "pass")
+    assert course.main(["--timeout", "120"]) == 1
+    err = capsys.readouterr().err
+    assert "01_broken.ipynb failed in cell 1" in err and "build the thing" in err and "boom" in err
+    report = (course_home / "runs" / "smoke" / "REPORT.md").read_text()
+    assert "| 01_broken | failed |" in report and "02_never" not in report
+
+
+def test_only_selects_notebooks(course_home):
+    nbs = course_home / "notebooks"
+    for name in ("00_a", "01_b", "02_c"):
+        _notebook(nbs / f"{name}.ipynb", "pass")
+    assert [p.stem for p in course.list_notebooks(["01", "02_c"])] == ["01_b", "02_c"]
+    with pytest.raises(SystemExit, match="no notebook matches"):
+        course.list_notebooks(["07"])
