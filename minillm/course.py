@@ -53,8 +53,22 @@ def hardware() -> str:
 
     from minillm.device import describe_device, pick_device
 
-    cpu = platform.processor() or platform.machine()
-    return f"{describe_device(pick_device())}; host {cpu}, {os.cpu_count()} cores; torch {torch.__version__}"
+    device = pick_device()
+    host = f"host CPU {_cpu_model()}, {os.cpu_count()} cores"
+    if device.type == "cpu":
+        return f"{host}; torch {torch.__version__}"
+    return f"{describe_device(device)}; {host}; torch {torch.__version__}"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _failing_cell(nb) -> tuple[int, str]:
