@@ -6,4 +6,8 @@ Each stage module calls ``profiles.register_stage`` for its per-profile configs 
 without importing the stage that builds it.
 """
 
-from minillm.data import build  # noqa: F401  (TinyWorld, PyDocs and the web crawl)
+# in pipeline order
+# isort: off
+from minillm.data import build as data_stage  # noqa: F401  (TinyWorld, PyDocs, web crawl)
+from minillm.curation import stage as curation_stage  # noqa: F401  (curated corpus)
+# isort: on

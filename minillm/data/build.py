@@ -38,9 +38,9 @@ profiles.register_stage(
     "data",
     configs={
         "smoke": DataConfig(0, 0, 400_000, 40_000, 40_000, 200, 400, 400_000, ("stdlib",)),
-        "cpu": DataConfig(0, 0, 8_000_000, 400_000, 400_000, 200, 3000, 3_000_000,
+        "cpu": DataConfig(0, 0, 8_000_000, 400_000, 400_000, 200, 10_000, 3_000_000,
                           ("stdlib", "site-packages")),
-        "gpu": DataConfig(0, 0, 40_000_000, 1_000_000, 1_000_000, 200, 10_000, 8_000_000,
+        "gpu": DataConfig(0, 0, 40_000_000, 1_000_000, 1_000_000, 200, 30_000, 8_000_000,
                           ("stdlib", "site-packages")),
     },
     minutes={"smoke": 0.5, "cpu": 2, "gpu": 2},
