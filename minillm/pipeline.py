@@ -10,4 +10,5 @@ without importing the stage that builds it.
 # isort: off
 from minillm.data import build as data_stage  # noqa: F401  (TinyWorld, PyDocs, web crawl)
 from minillm.curation import stage as curation_stage  # noqa: F401  (curated corpus)
+from minillm.tokenizer import stage as tokenizer_stage  # noqa: F401  (tokenizer, token shards)
 # isort: on
