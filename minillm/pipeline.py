@@ -11,4 +11,5 @@ without importing the stage that builds it.
 from minillm.data import build as data_stage  # noqa: F401  (TinyWorld, PyDocs, web crawl)
 from minillm.curation import stage as curation_stage  # noqa: F401  (curated corpus)
 from minillm.tokenizer import stage as tokenizer_stage  # noqa: F401  (tokenizer, token shards)
+from minillm import pretrain  # noqa: F401  (base model)
 # isort: on

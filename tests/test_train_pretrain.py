@@ -1,0 +1,48 @@
+"""The pretrain stage's cloze quiz: fixed options, and a model that read the facts passes it."""
+
+import numpy as np
+import pytest
+
+from minillm.data.tinyworld.world import cloze, make_world
+from minillm.device import seed_everything
+from minillm.model import GPT, GPTConfig
+from minillm.pretrain import cloze_accuracy, cloze_options, model_config, profiles, sample_facts
+from minillm.tokenizer import to_tiktoken, train_bpe
+from minillm.train import TokenLoader, TrainConfig, Trainer
+
+WORLD = make_world(0)
+
+
+def test_cloze_options_are_fixed_and_of_the_same_relation():
+    fact = WORLD.split_facts("train")[0]
+    options = cloze_options(fact, WORLD)
+    assert options == cloze_options(fact, WORLD) and len(set(options)) == 4 and fact.value in options
+    same_relation = {f.value for f in WORLD.facts() if f.relation == fact.relation}
+    assert set(options) <= same_relation
+    legs = next(f for f in WORLD.facts() if f.relation == "legs")
+    assert len(cloze_options(legs, WORLD, n_choices=10)) == len({f.value for f in WORLD.facts()
+                                                                 if f.relation == "legs"})
+    assert sample_facts(WORLD.facts(), 5, seed=1) == sample_facts(WORLD.facts(), 5, seed=1)
+
+
+def test_a_model_that_read_the_facts_beats_chance_and_a_fresh_one_does_not():
+    facts = [f for f in WORLD.split_facts("train") if f.relation in ("capital", "climate", "export")][:12]
+    text = [" ".join(p + a + "." for p, a in map(cloze, facts))] * 20
+    encoding = to_tiktoken(train_bpe(text, 300, stop_early=True).tokenizer)
+    ids = np.array(sum(([encoding.eot_token] + encoding.encode_ordinary(t) for t in text), []), dtype=np.uint16)
+    seed_everything(0)
+    model = GPT(GPTConfig.modern(vocab_size=encoding.n_vocab, context_length=64, n_layer=2, n_head=2, n_embd=64))
+    fresh = cloze_accuracy(model, encoding, WORLD, facts)
+    assert fresh["chance"] == pytest.approx(0.25) and fresh["n"] == 12
+    assert all(r["predicted"] in cloze_options(f, WORLD) for r, f in zip(fresh["rows"], facts, strict=True))
+    Trainer(model, TrainConfig(max_steps=150, lr=1e-2, min_lr=1e-3, warmup_steps=10, eval_every=0),
+            TokenLoader(ids, 8, 64, seed=0, rank=0, world_size=1), device="cpu", progress=False).fit()
+    trained = cloze_accuracy(model, encoding, WORLD, facts)
+    assert trained["accuracy"] >= 0.9 > fresh["accuracy"]
+
+
+def test_stage_configs_build_models():
+    for profile in profiles.PROFILES:
+        config = profiles.stage_config("pretrain", profile)
+        model_cfg = model_config(config, vocab_size=512)
+        assert model_cfg.context_length == config.context_length and model_cfg.vocab_size == 512
