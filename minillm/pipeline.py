@@ -12,4 +12,5 @@ from minillm.data import build as data_stage  # noqa: F401  (TinyWorld, PyDocs, 
 from minillm.curation import stage as curation_stage  # noqa: F401  (curated corpus)
 from minillm.tokenizer import stage as tokenizer_stage  # noqa: F401  (tokenizer, token shards)
 from minillm import pretrain  # noqa: F401  (base model)
+from minillm import scaling  # noqa: F401  (scaling fits)
 # isort: on

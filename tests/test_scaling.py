@@ -1,0 +1,223 @@
+"""Scaling laws: FLOP accounting, the three Chinchilla fits on synthetic laws, sweep caching."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from minillm import compute, scaling
+from minillm.model import GPT, GPTConfig
+from minillm.train import Callback
+
+TRUE_LAW = scaling.ParametricLaw(E=1.8, A=300.0, B=500.0, alpha=0.35, beta=0.30)
+
+
+# --- compute accounting ------------------------------------------------------------------------
+
+def tiny_config(**kw):
+    base = dict(vocab_size=64, context_length=8, n_layer=1, n_head=2, n_embd=16, mlp_hidden=32)
+    return GPTConfig.modern(**{**base, **kw})
+
+
+def test_flops_match_a_hand_count():
+    cfg = tiny_config()
+    d, h, V, T, L = 16, 32, 64, 8, 1
+    matmul_params = L * (4 * d * d + 3 * d * h) + V * d       # q,k,v,o + SwiGLU's 3 + tied head
+    norm_gains = L * 2 * d + d                                 # 6N counts every weight, these too
+    assert matmul_params + norm_gains == 3632
+    forward = 2 * (matmul_params + norm_gains) + L * 2 * (2 * T * d)   # + q k^T and weights @ v
+    assert compute.flops_per_token(cfg) == 3 * forward == 23328
+    assert scaling.config_training_flops(cfg, 1000) == 23328 * 1000
+    assert scaling.training_flops(3584, 1000) == 6 * 3584 * 1000
+
+
+def test_flops_match_an_empirical_count():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    cfg = tiny_config(n_layer=2, n_embd=32, n_head=2, mlp_hidden=64, context_length=16, attention="manual")
+    torch.manual_seed(0)
+    model = GPT(cfg)
+    x = torch.randint(0, cfg.vocab_size, (2, cfg.context_length))
+    with FlopCounterMode(display=False) as counter:
+        _, loss = model(x, targets=x)
+        loss.backward()
+    per_token = counter.get_total_flops() / x.numel()
+    assert per_token == pytest.approx(compute.flops_per_token(cfg), rel=0.01)
+
+
+def test_gpu_time_and_budget_accounting():
+    gpt3 = scaling.training_flops(scaling.GPT3["params"], scaling.GPT3["tokens"])
+    assert gpt3 == pytest.approx(3.15e23)
+    seconds = scaling.training_seconds(gpt3, "A100", mfu=0.5)
+    assert seconds == pytest.approx(gpt3 / (312e12 * 0.5))
+    assert scaling.gpt3_days("A100", mfu=0.5, n_gpus=1000) == pytest.approx(seconds / 86400 / 1000)
+    plan = scaling.plan_budget("H100", hours=10, mfu=0.4)
+    assert plan["flops"] == pytest.approx(10 * 3600 * 989e12 * 0.4)
+    for kind in ("law", "20 tok/param"):
+        assert 6 * plan[f"params ({kind})"] * plan[f"tokens ({kind})"] == pytest.approx(plan["flops"])
+    assert plan["tokens (20 tok/param)"] / plan["params (20 tok/param)"] == pytest.approx(20)
+    with pytest.raises(ValueError, match="unknown GPU"):
+        scaling.training_seconds(1e20, "Z9000")
+    with pytest.raises(ValueError, match="mfu"):
+        scaling.plan_budget("A100", hours=1, mfu=1.5)
+
+
+# --- fits on data from a known law -----------------------------------------------------------
+
+def test_power_law_recovers_exponent():
+    x = np.geomspace(1e3, 1e9, 10)
+    law = scaling.fit_power_law(x, 7.0 * x**-0.3)
+    assert law.exponent == pytest.approx(-0.3, abs=1e-9) and law.coef == pytest.approx(7.0)
+    with pytest.raises(ValueError, match="> 0"):
+        scaling.fit_power_law([1, 2], [1, -1])
+
+
+def test_compute_optimal_is_the_minimum_at_fixed_flops():
+    flops = 1e21
+    n_opt, d_opt = TRUE_LAW.compute_optimal(flops)
+    assert 6 * n_opt * d_opt == pytest.approx(flops)
+    n = n_opt * np.array([0.5, 0.9, 1.0, 1.1, 2.0])
+    losses = TRUE_LAW.loss(n, flops / (6 * n))
+    assert np.argmin(losses) == 2
+    # symmetric law (alpha = beta, A = B): N_opt = D_opt = sqrt(C / 6)
+    symmetric = scaling.ParametricLaw(E=1.0, A=100.0, B=100.0, alpha=0.3, beta=0.3)
+    n_s, d_s = symmetric.compute_optimal(6e20)
+    assert n_s == pytest.approx(1e10) and d_s == pytest.approx(1e10)
+
+
+def test_parametric_fit_recovers_the_law():
+    rng = np.random.default_rng(0)
+    n, d = np.meshgrid(np.geomspace(1e6, 1e9, 6), np.geomspace(1e8, 1e11, 6))
+    loss = TRUE_LAW.loss(n, d) * np.exp(rng.normal(0, 0.002, n.shape))
+    fit = scaling.fit_parametric_ci(n.ravel(), d.ravel(), loss.ravel(), n_boot=10)
+    assert fit.value["alpha"] == pytest.approx(0.35, abs=0.03)
+    assert fit.value["beta"] == pytest.approx(0.30, abs=0.03)
+    assert fit.value["E"] == pytest.approx(1.8, abs=0.1)
+    assert fit.value["a"] == pytest.approx(TRUE_LAW.a, abs=0.02)
+    lo, hi = fit.ci["alpha"]
+    assert lo <= fit.value["alpha"] <= hi and hi - lo < 0.1
+
+
+def isoflop_runs(budgets, noise=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in budgets:
+        n_opt, _ = TRUE_LAW.compute_optimal(c)
+        for n in n_opt * np.geomspace(1 / 4, 4, 7):
+            rows.append((c, n, TRUE_LAW.loss(n, c / (6 * n)) * np.exp(rng.normal(0, noise))))
+    return np.array(rows).T
+
+
+def test_isoflop_fit_recovers_the_exponent():
+    budgets, n, loss = isoflop_runs(np.geomspace(1e18, 1e21, 4), noise=0.002)
+    fit = scaling.fit_isoflop(budgets, n, loss, n_boot=50)
+    assert fit.value["a"] == pytest.approx(TRUE_LAW.a, abs=0.03)
+    assert fit.value["b"] == pytest.approx(1 - fit.value["a"])
+    lo, hi = fit.ci["a"]
+    assert lo <= fit.value["a"] <= hi
+    true_n = TRUE_LAW.compute_optimal(fit.detail["budgets"])[0]
+    np.testing.assert_allclose(fit.detail["n_opt"], true_n, rtol=0.15)
+
+
+def test_isoflop_needs_a_valley():
+    with pytest.raises(ValueError, match="3 distinct sizes"):
+        scaling.isoflop_minimum([1e6, 1e6, 2e6], [3.0, 2.9, 2.8])
+    with pytest.raises(ValueError, match="no valley"):
+        scaling.isoflop_minimum([1e6, 2e6, 4e6], [3.0, 3.5, 3.0])
+
+
+def test_envelope_fit_recovers_the_exponent():
+    curves = []
+    for n in np.geomspace(1e6, 1e9, 16):
+        d = np.geomspace(1e7, 1e12, 60)
+        curves.append({"n_params": n, "flops": 6 * n * d, "loss": TRUE_LAW.loss(n, d)})
+    fit = scaling.fit_envelope(curves, n_points=30, n_boot=20)
+    assert fit.value["a"] == pytest.approx(TRUE_LAW.a, abs=0.05)
+    front = fit.detail["frontier"]
+    assert np.all(np.diff(front["loss"]) <= 1e-12)          # more compute never hurts the frontier
+    assert fit.value["alpha_C"] > 0
+
+
+# --- the sweep: caching and resumption -----------------------------------------------------------
+
+CONFIG = scaling.ScalingConfig(shapes=((1, 16), (1, 32)), budgets=(1.5e7, 3e7), context_length=16,
+                               batch_size=4, lr=3e-3, eval_batches=1, min_steps=2)
+
+
+@pytest.fixture
+def tokens():
+    rng = np.random.default_rng(0)
+    # a learnable stream: a noisy cycle over 64 ids
+    stream = (np.arange(6000) * 7 + rng.integers(0, 3, 6000)) % 64
+    return stream[:5000].astype(np.uint16), stream[5000:].astype(np.uint16)
+
+
+def test_plan_sweep_spends_each_budget():
+    specs = scaling.plan_sweep(CONFIG, vocab_size=64)
+    assert len(specs) == 4
+    for s in specs:
+        assert s.flops == pytest.approx(s.budget, rel=0.25)
+        assert s.warmup_steps >= 1 and s.steps >= CONFIG.min_steps
+    assert len({s.key() for s in specs}) == 4 and specs[0].key("a") != specs[0].key("b")
+
+
+class StopAt(Callback):
+    """Interrupt the sweep during its ``run``-th training run (like a killed kernel)."""
+
+    def __init__(self, run: int):
+        self.run, self.starts = run, 0
+
+    def on_step(self, trainer, row):
+        if row["step"] == 1:
+            self.starts += 1
+        if self.starts == self.run and row["step"] == 2:
+            raise KeyboardInterrupt
+
+
+def test_sweep_caches_and_resumes(tmp_path, tokens):
+    train, val = tokens
+    specs = scaling.plan_sweep(CONFIG, vocab_size=64)
+    with pytest.raises(KeyboardInterrupt):
+        scaling.run_sweep(specs, train, val, tmp_path, "data", eval_batches=1, callbacks=[StopAt(3)],
+                          progress=False, log=None)
+    cache = scaling.RunCache(tmp_path)
+    done = cache.keys()
+    assert done == sorted(s.key("data") for s in specs[:2])          # finished runs are kept
+    stamps = {k: (tmp_path / k / "run.json").stat().st_mtime_ns for k in done}
+
+    resumed = scaling.run_sweep(specs, train, val, tmp_path, "data", eval_batches=1, progress=False, log=None)
+    assert resumed.trained == [s.key("data") for s in specs[2:]]       # only the rest is trained
+    assert {k: (tmp_path / k / "run.json").stat().st_mtime_ns for k in done} == stamps
+    assert not list(tmp_path.glob(".tmp-*"))
+
+    again = scaling.run_sweep(specs, train, val, tmp_path, "data", eval_batches=1, progress=False, log=None)
+    assert again.trained == [] and again.runs.cached.all()
+    assert again.runs.loss.tolist() == resumed.runs.loss.tolist()
+    row = again.runs.iloc[0]
+    assert row.tokens == len(again.curves[row.key]) * CONFIG.batch_size * CONFIG.context_length
+    assert np.all(np.isfinite(again.runs.loss)) and again.runs.loss.max() < np.log(64) + 0.5
+
+
+def test_sweep_is_deterministic(tmp_path, tokens):
+    train, val = tokens
+    spec = scaling.plan_sweep(CONFIG, vocab_size=64)[0]
+    first = scaling.run_sweep([spec], train, val, tmp_path / "a", eval_batches=1, progress=False, log=None)
+    second = scaling.run_sweep([spec], train, val, tmp_path / "b", eval_batches=1, progress=False, log=None)
+    key = spec.key()
+    assert (tmp_path / "a" / key / "curve.csv").read_bytes() == (tmp_path / "b" / key / "curve.csv").read_bytes()
+    assert json.loads((tmp_path / "a" / key / "run.json").read_text())["loss"] == second.runs.loss.iloc[0]
+    assert first.trained == [key]
+
+
+def test_predict_picks_the_nearest_shape():
+    import pandas as pd
+
+    runs = pd.DataFrame({"budget": [8e6], "vocab_size": [64]})
+    result = scaling.SweepResult(runs)
+    prediction = scaling.predict(TRUE_LAW, result, factor=4, config=CONFIG, profile="smoke")
+    assert prediction.flops == 3.2e7
+    sizes = [scaling.make_spec(s, 3.2e7, CONFIG, 64).n_params for s in CONFIG.shapes]
+    nearest = min(sizes, key=lambda n: abs(np.log(n) - np.log(prediction.n_opt)))
+    assert prediction.spec.n_params == nearest
+    assert prediction.loss == pytest.approx(float(TRUE_LAW.loss(prediction.spec.n_params, prediction.spec.tokens)))
