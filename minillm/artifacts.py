@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from minillm import paths, profiles
+from minillm.fileio import sha256_file
 
 MANIFEST = "MANIFEST.json"
 BuildFn = Callable[[Path, Any, dict[str, "Artifact"]], "dict | None"]
@@ -121,14 +122,6 @@ def config_to_jsonable(config: Any) -> Any:
         f"config value {config!r} of type {type(config).__name__} cannot be hashed into an "
         f"artifact key; use dataclasses, dicts, lists and scalars"
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _list_files(folder: Path) -> list[str]:
@@ -217,7 +210,7 @@ class ArtifactStore:
             return True, "ok"
         for rel in present:
             info = recorded[rel]
-            if (folder / rel).stat().st_size != info["bytes"] or _sha256(folder / rel) != info["sha256"]:
+            if (folder / rel).stat().st_size != info["bytes"] or sha256_file(folder / rel) != info["sha256"]:
                 return False, f"checksum mismatch in {rel}"
         self._verified[folder] = signature
         return True, "ok"
@@ -247,7 +240,7 @@ class ArtifactStore:
         start = time.perf_counter()
         try:
             meta = builder.build(tmp, config, inputs) or {}
-            files = {rel: {"sha256": _sha256(tmp / rel), "bytes": (tmp / rel).stat().st_size}
+            files = {rel: {"sha256": sha256_file(tmp / rel), "bytes": (tmp / rel).stat().st_size}
                      for rel in _list_files(tmp)}
             manifest = {
                 "name": builder.name, "key": folder.name, "profile": self.profile,

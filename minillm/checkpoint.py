@@ -18,7 +18,6 @@ checked first: a truncated or altered file raises ``CheckpointError`` saying whi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from minillm.fileio import sha256_file
 from minillm.model import GPT, GPTConfig
 
 MANIFEST = "MANIFEST.json"
@@ -48,14 +48,6 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
             return model
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def save_checkpoint(path: str | Path, model: torch.nn.Module, optimizer=None,
                     state: dict | None = None, meta: dict | None = None) -> Path:
     """Write model (+ optimizer, + training state) to the folder ``path``, atomically."""
@@ -72,7 +64,7 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, optimizer=None,
             torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
         if state is not None:
             torch.save(state, tmp / "state.pt")
-        files = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
+        files = {p.name: sha256_file(p) for p in sorted(tmp.iterdir())}
         manifest = {"config": model.config.to_dict(), "meta": meta or {}, "files": files}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         if path.exists():
@@ -105,7 +97,7 @@ def read_manifest(path: str | Path, verify: bool = True) -> dict:
             file = path / name
             if not file.exists():
                 raise CheckpointError(f"checkpoint {path} is incomplete: {name} is missing")
-            if _sha256(file) != expected:
+            if sha256_file(file) != expected:
                 raise CheckpointError(f"checkpoint {path} is corrupted: {name} does not match its "
                                       f"checksum (truncated or modified). Delete the folder and "
                                       f"resume from an earlier checkpoint, or retrain.")

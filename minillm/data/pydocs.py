@@ -37,6 +37,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from minillm.fileio import sha256_file
+
 SOURCES = ("stdlib", "site-packages")
 KINDS = ("module", "class", "function")
 CACHE_FORMAT = 1  # bump when the record layout or harvest rules change
@@ -284,14 +286,6 @@ def _meta_path(path: Path) -> Path:
     return path.with_name(path.name.removesuffix(".jsonl") + ".meta.json")
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _atomic_write(path: Path, chunks: Iterable[bytes]) -> str:
     """Write ``chunks`` to ``path`` via a temp file and rename; returns the sha256."""
     digest = hashlib.sha256()
@@ -319,7 +313,7 @@ def _cache_problem(path: Path, key: str) -> str | None:
         return f"its metadata file is unreadable ({err})"
     if meta.get("key") != key:
         return "its metadata belongs to a different configuration"
-    if _file_sha256(path) != meta.get("sha256"):
+    if sha256_file(path) != meta.get("sha256"):
         return "its checksum does not match (truncated or edited)"
     return None
 
