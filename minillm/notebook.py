@@ -26,35 +26,43 @@ class Chapter:
     builds: str          # what the student builds
     artifact: str        # what the stage hands to the later ones
     needs: tuple         # chapters whose artifacts it consumes
-    minutes: dict        # expected minutes per profile
+    stage: str | None    # the profiles stage whose expected minutes the chapter reports
+    planned_minutes: dict | None = None  # the budget of a chapter whose stage is not written yet
 
     @property
     def filename(self) -> str:
         return f"{self.number}_{self.slug}.ipynb"
 
+    @property
+    def minutes(self) -> dict:
+        """Expected minutes per profile: the stage's own figures once it exists."""
+        if self.stage is not None and self.stage in profiles.stages():
+            return profiles.get_stage(self.stage).minutes
+        return self.planned_minutes
+
 
 CHAPTERS = (
     Chapter("00", "welcome", "Welcome and data", "the environment check, TinyWorld and PyDocs",
-            "TinyWorld, PyDocs", (), {"smoke": 0.5, "cpu": 2, "gpu": 2}),
+            "TinyWorld, PyDocs", (), "data"),
     Chapter("01", "data_curation", "Data curation",
             "a filtering and dedup pipeline scored against ground truth", "curated corpus", ("00",),
-            {"smoke": 1, "cpu": 8, "gpu": 8}),
+            "curation"),
     Chapter("02", "tokenization", "Tokenization", "a byte-level BPE that matches tiktoken",
-            "tokenizer, shards", ("01",), {"smoke": 1, "cpu": 6, "gpu": 6}),
+            "tokenizer, shards", ("01",), "tokenize"),
     Chapter("03", "pretraining", "Pretraining", "a GPT and its training loop", "base model", ("02",),
-            {"smoke": 1, "cpu": 10, "gpu": 10}),
+            "pretrain"),
     Chapter("04", "scaling_laws", "Scaling laws", "a sweep, three Chinchilla fits and a prediction",
-            "scaling fits", ("03",), {"smoke": 1, "cpu": 10, "gpu": 10}),
+            "scaling fits", ("03",), "scaling"),
     Chapter("05", "supervised_finetuning", "SFT", "chat templates and masked-loss fine-tuning",
-            "SFT model", ("03",), {"smoke": 1, "cpu": 10, "gpu": 8}),
+            "SFT model", ("03",), None, {"smoke": 1, "cpu": 10, "gpu": 8}),
     Chapter("06", "prompt_tuning", "Prompt tuning", "soft prompts, prefix tuning and LoRA", "adapters",
-            ("05",), {"smoke": 1, "cpu": 10, "gpu": 8}),
+            ("05",), None, {"smoke": 1, "cpu": 10, "gpu": 8}),
     Chapter("07", "rlhf", "RLHF", "a reward model, PPO and DPO with a gold judge",
-            "reward model, policy", ("05",), {"smoke": 1, "cpu": 10, "gpu": 10}),
+            "reward model, policy", ("05",), None, {"smoke": 1, "cpu": 10, "gpu": 10}),
     Chapter("08", "compression", "Compression", "quantization, pruning and distillation",
-            "compressed models", ("03", "05"), {"smoke": 1, "cpu": 10, "gpu": 8}),
+            "compressed models", ("03", "05"), None, {"smoke": 1, "cpu": 10, "gpu": 8}),
     Chapter("09", "evaluation", "Evaluation", "one evaluation suite over every model, red-teaming",
-            "report card", ("06", "07", "08"), {"smoke": 1, "cpu": 8, "gpu": 6}),
+            "report card", ("06", "07", "08"), None, {"smoke": 1, "cpu": 8, "gpu": 6}),
 )
 
 # where each chapter sits in the course map (x, y)

@@ -55,7 +55,7 @@ def tinyworld_config(num_proc: int, minhash: MinHashConfig | None = None) -> Cur
 profiles.register_stage(
     "curation",
     configs={"smoke": tinyworld_config(1), "cpu": tinyworld_config(2), "gpu": tinyworld_config(2)},
-    minutes={"smoke": 1, "cpu": 8, "gpu": 8},
+    minutes={"smoke": 1, "cpu": 4, "gpu": 8},
     description="web crawl -> curated corpus: extraction, filters, PII, dedup, decontamination",
 )
 

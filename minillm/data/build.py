@@ -43,7 +43,7 @@ profiles.register_stage(
         "gpu": DataConfig(0, 0, 40_000_000, 1_000_000, 1_000_000, 200, 30_000, 8_000_000,
                           ("stdlib", "site-packages")),
     },
-    minutes={"smoke": 0.5, "cpu": 2, "gpu": 2},
+    minutes={"smoke": 0.5, "cpu": 1, "gpu": 2},
     description="TinyWorld corpus, SFT tasks, web crawl and PyDocs",
 )
 

@@ -46,7 +46,7 @@ profiles.register_stage(
         "cpu": TokenizeConfig(vocab_size=4096, train_bytes=4_000_000),
         "gpu": TokenizeConfig(vocab_size=8192, train_bytes=16_000_000),
     },
-    minutes={"smoke": 1, "cpu": 6, "gpu": 6},
+    minutes={"smoke": 0.5, "cpu": 2, "gpu": 6},
     description="byte-level BPE tokenizer and token shards",
 )
 
