@@ -10,6 +10,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 
+@pytest.fixture(scope="session")
+def world():
+    """The seed-0 TinyWorld shared by the data and curation tests (tests only read it)."""
+    from minillm.data.tinyworld import make_world
+
+    return make_world(0)
+
+
 @pytest.fixture
 def minillm_home(tmp_path, monkeypatch):
     """Point artifacts/ and runs/ at a temporary folder for one test."""

@@ -9,7 +9,6 @@ from minillm.curation import evaluate, stage
 from minillm.curation import pipeline as P
 from minillm.curation.classifier import QualityClassifier
 from minillm.curation.steps import make_steps
-from minillm.data.tinyworld import make_world
 from minillm.data.tinyworld.crawl import CrawlConfig, crawl_dataset, sft_test_questions
 
 datasets.disable_progress_bars()
@@ -37,11 +36,6 @@ TOY_STEPS = [P.document_step("strip", strip_step), P.document_step("min_words", 
 
 def toy(texts):
     return datasets.Dataset.from_dict({"id": [f"d{i}" for i in range(len(texts))], "text": texts})
-
-
-@pytest.fixture(scope="module")
-def world():
-    return make_world(0)
 
 
 @pytest.fixture(scope="module")

@@ -33,11 +33,6 @@ RICHNESS_BYTES = 10_000_000
 
 
 @pytest.fixture(scope="module")
-def world():
-    return make_world(seed=0)
-
-
-@pytest.fixture(scope="module")
 def train_docs(world):
     start = time.perf_counter()
     docs = list(iter_documents(world, split="train", seed=0, n_bytes=RICHNESS_BYTES))

@@ -7,7 +7,6 @@ from collections import Counter
 
 import pytest
 
-from minillm.data.tinyworld import make_world
 from minillm.data.tinyworld.crawl import (
     BLOCKLIST,
     LABEL_COLUMNS,
@@ -24,11 +23,6 @@ from minillm.data.tinyworld.lexicon import FUNCTION_WORDS
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PHONE = re.compile(r"(?<![\w+])(?:\+1 )?(?:\(\d{3}\) |\d{3}[ -])\d{3}[ -]\d{4}(?![\w-])")
 BLOCKED = re.compile(r"\b(?:" + "|".join(BLOCKLIST) + r")\b", re.IGNORECASE)
-
-
-@pytest.fixture(scope="module")
-def world():
-    return make_world(seed=0)
 
 
 @pytest.fixture(scope="module")

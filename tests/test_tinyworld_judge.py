@@ -13,12 +13,6 @@ from minillm.data.tinyworld.judge import (
     normalize,
 )
 from minillm.data.tinyworld.sft import Example, make_sft_examples
-from minillm.data.tinyworld.world import make_world
-
-
-@pytest.fixture(scope="module")
-def world():
-    return make_world(0)
 
 
 @pytest.fixture(scope="module")

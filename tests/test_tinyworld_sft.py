@@ -16,11 +16,6 @@ from minillm.data.tinyworld.world import WorldConfig, make_world
 
 
 @pytest.fixture(scope="module")
-def world():
-    return make_world(0)
-
-
-@pytest.fixture(scope="module")
 def splits(world):
     return {split: make_sft_examples(world, split, n_per_family=120, seed=0)
             for split in ("train", "validation", "test")}

@@ -18,11 +18,6 @@ from minillm.data.tinyworld.lexicon import english_words
 from minillm.data.tinyworld.names import NameGenerator, pronouns
 
 
-@pytest.fixture(scope="module")
-def world():
-    return make_world(seed=0)
-
-
 def test_world_has_enough_entities_of_every_kind(world):
     assert len(world.entities) >= 300
     for kind in KINDS:
