@@ -3,11 +3,16 @@
 import os
 
 import pytest
+import torch
 
 os.environ.setdefault("MINILLM_PROFILE", "smoke")
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+# Test models are tiny: one thread is as fast as two, and on a busy shared machine two threads
+# spin waiting for each other (a tiny forward pass measured 0.65 s with 2 threads, 1 ms with 1).
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
