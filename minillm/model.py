@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import torch
@@ -272,24 +272,44 @@ class GPT(nn.Module):
         return self.wte.weight.device
 
     def forward(self, idx, targets=None, *, positions=None, attention_mask=None, cache=None,
-                ignore_index: int = -100):
+                ignore_index: int = -100, inputs_embeds=None):
         """Logits (B, T, vocab) and, given ``targets``, the mean cross-entropy over targets that are
         not ``ignore_index`` (SFT masks prompt tokens that way).
 
         ``positions`` (B, T) and ``attention_mask`` (B, 1, T, S, True = may attend) serve left-padded
         batches and the KV ``cache``; plain training passes neither and gets causal attention.
+        ``inputs_embeds`` (B, T, n_embd) replaces the token embeddings (soft prompts use it; pass
+        ``idx=None`` then).
         """
-        B, T = idx.shape
+        x = self.hidden_states(idx, positions=positions, attention_mask=attention_mask, cache=cache,
+                               inputs_embeds=inputs_embeds)
+        logits = self.lm_head(x)
+        if targets is None:
+            return logits, None
+        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1),
+                               ignore_index=ignore_index)
+        return logits, loss
+
+    def hidden_states(self, idx=None, *, positions=None, attention_mask=None, cache=None,
+                      inputs_embeds=None):
+        """The final hidden states (B, T, n_embd), after the last norm and before the output head:
+        what a reward model's or a value function's scalar head reads."""
+        if (idx is None) == (inputs_embeds is None):
+            raise ValueError("pass exactly one of idx (token ids) and inputs_embeds")
+        if inputs_embeds is None:
+            if not _compiling() and (int(idx.max()) >= self.config.vocab_size or int(idx.min()) < 0):
+                raise ValueError(f"token id {int(idx.max())} is outside the model's vocabulary "
+                                 f"(vocab_size={self.config.vocab_size}): tokenizer and model disagree")
+            x = self.wte(idx)
+        else:
+            x = inputs_embeds
+        B, T = x.shape[:2]
         past = cache.length if cache is not None else 0
         if positions is None:
-            positions = torch.arange(past, past + T, device=idx.device).expand(B, T)
+            positions = torch.arange(past, past + T, device=x.device).expand(B, T)
         if not _compiling() and int(positions.max()) >= self.config.context_length:
             raise ValueError(f"position {int(positions.max())} is beyond context_length="
                              f"{self.config.context_length}; shorten the input or the generation")
-        if not _compiling() and (int(idx.max()) >= self.config.vocab_size or int(idx.min()) < 0):
-            raise ValueError(f"token id {int(idx.max())} is outside the model's vocabulary "
-                             f"(vocab_size={self.config.vocab_size}): tokenizer and model disagree")
-        x = self.wte(idx)
         rope = None
         if self.wpe is not None:
             x = x + self.wpe(positions)
@@ -300,12 +320,7 @@ class GPT(nn.Module):
             x = block(x, rope, attention_mask, cache, i)
         if cache is not None:
             cache.advance(T)
-        logits = self.lm_head(self.norm_f(x))
-        if targets is None:
-            return logits, None
-        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1),
-                               ignore_index=ignore_index)
-        return logits, loss
+        return self.norm_f(x)
 
     def check_vocab(self, n_vocab: int, what: str = "the tokenizer") -> None:
         """Raise if ``what`` has a vocabulary this model cannot use (ids out of range, or a model
@@ -395,6 +410,37 @@ def convert_llama_state_dict(hf: dict[str, torch.Tensor], n_layer: int,
         for ours, theirs in names.items():
             out[f"blocks.{i}.{ours}.weight"] = hf[f"layers.{i}.{theirs}.weight"]
     return out
+
+
+@torch.no_grad()
+def resize_vocab(model: GPT, vocab_size: int) -> GPT:
+    """Grow the token embedding (and an untied output head) to ``vocab_size`` rows in place, for
+    tokens added to the tokenizer (e.g. chat tokens). Old rows are copied unchanged, so every old
+    token means what it meant; new rows start at the mean of the old ones, a neutral embedding
+    that keeps the first outputs sensible (Hewitt, 2021)."""
+    old = model.config.vocab_size
+    if vocab_size < old:
+        raise ValueError(f"resize_vocab only grows the vocabulary ({old} -> {vocab_size} would drop "
+                         f"tokens); build a new model to shrink it")
+    if vocab_size == old:
+        return model
+
+    def grown(weight: torch.Tensor) -> torch.Tensor:
+        rows = weight.mean(dim=0, keepdim=True).expand(vocab_size - old, -1)
+        return torch.cat([weight, rows], dim=0)
+
+    model.wte = nn.Embedding.from_pretrained(grown(model.wte.weight), freeze=False)
+    if model.config.tie_embeddings:
+        model.lm_head = nn.Linear(model.config.n_embd, vocab_size, bias=False,
+                                  device=model.wte.weight.device, dtype=model.wte.weight.dtype)
+        model.lm_head.weight = model.wte.weight
+    else:
+        head = nn.Linear(model.config.n_embd, vocab_size, bias=False,
+                         device=model.lm_head.weight.device, dtype=model.lm_head.weight.dtype)
+        head.weight.copy_(grown(model.lm_head.weight))
+        model.lm_head = head
+    model.config = replace(model.config, vocab_size=vocab_size)
+    return model
 
 
 def build_model(config: GPTConfig | dict, device=None) -> GPT:

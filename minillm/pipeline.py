@@ -13,4 +13,5 @@ from minillm.curation import stage as curation_stage  # noqa: F401  (curated cor
 from minillm.tokenizer import stage as tokenizer_stage  # noqa: F401  (tokenizer, token shards)
 from minillm import pretrain  # noqa: F401  (base model)
 from minillm import scaling  # noqa: F401  (scaling fits)
+from minillm.sft import stage as sft_stage  # noqa: F401  (SFT model)
 # isort: on

@@ -22,7 +22,6 @@ the training text never names, so accuracy there is near chance: memorisation, n
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 from dataclasses import dataclass
@@ -30,6 +29,8 @@ from dataclasses import dataclass
 from minillm import artifacts, profiles
 from minillm.data.tinyworld.world import Fact, World, cloze
 from minillm.model import GPT, GPTConfig
+from minillm.train import watched_callbacks
+from minillm.train import watching as _train_watching
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class PretrainConfig:
 profiles.register_stage(
     "pretrain",
     configs={
-        "smoke": PretrainConfig(n_layer=2, n_head=2, n_embd=64, context_length=64, batch_size=8,
+        "smoke": PretrainConfig(n_layer=2, n_head=2, n_embd=64, context_length=128, batch_size=8,
                                 max_steps=60, lr=3e-3, warmup_steps=10, eval_every=30,
                                 eval_batches=4, sample_every=30, cloze_facts=60),
         "cpu": PretrainConfig(n_layer=4, n_head=4, n_embd=128, context_length=128, batch_size=8,
@@ -146,19 +147,8 @@ def memorisation_report(model, encoding, world: World, n_facts: int = 300, n_cho
 
 # --- the artifact ----------------------------------------------------------------------------
 
-_EXTRA_CALLBACKS: list = []
-
-
-@contextlib.contextmanager
-def watching(*callbacks):
-    """Hand extra ``train.Callback``s (a live plot, a printer) to builds of ``base_model`` run
-    inside this block; the library itself never draws."""
-    _EXTRA_CALLBACKS.extend(callbacks)
-    try:
-        yield
-    finally:
-        for cb in callbacks:
-            _EXTRA_CALLBACKS.remove(cb)
+# builds of base_model run inside ``with watching(callback):`` report to that callback
+watching = _train_watching
 
 
 @artifacts.register("base_model", deps=("token_shards", "tokenizer", "tinyworld_world"),
@@ -192,7 +182,7 @@ def build_base_model(out_dir, config: PretrainConfig, inputs):
     samples = SampleCallback(encoding, SAMPLE_PROMPTS, every=config.sample_every, max_new_tokens=30,
                              printer=print)
     trainer = Trainer(model, train_config(config), loader, val_batches=val_batches,
-                      callbacks=[samples, *_EXTRA_CALLBACKS], bytes_per_token=bytes_per_token)
+                      callbacks=[samples, *watched_callbacks()], bytes_per_token=bytes_per_token)
     history = trainer.fit()
 
     model = trainer.model.cpu().eval()

@@ -211,6 +211,27 @@ class Callback:
     def on_end(self, trainer: Trainer) -> None: ...
 
 
+_WATCHERS: list[Callback] = []
+
+
+@contextlib.contextmanager
+def watching(*callbacks: Callback):
+    """Hand extra callbacks (a live plot, a printer) to the training runs of artifact builds
+    started inside this block (``with watching(LivePlot()): artifacts.get("base_model")``); the
+    library itself never draws."""
+    _WATCHERS.extend(callbacks)
+    try:
+        yield
+    finally:
+        for cb in callbacks:
+            _WATCHERS.remove(cb)
+
+
+def watched_callbacks() -> list[Callback]:
+    """The callbacks of the enclosing ``watching`` blocks (builders pass them to their Trainer)."""
+    return list(_WATCHERS)
+
+
 class Trainer:
     def __init__(self, model: torch.nn.Module, config: TrainConfig, train_batches: Iterator,
                  val_batches: Sequence | Callable[[], Sequence] | None = None,
@@ -426,8 +447,10 @@ def _tuples(value):
 def _count_tokens(batch) -> int:
     if isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], torch.Tensor):
         return batch[0].numel()
-    if isinstance(batch, dict) and "input_ids" in batch:
-        return batch["input_ids"].numel()
+    if isinstance(batch, dict):
+        for key in ("input_ids", "x"):
+            if key in batch:
+                return batch[key].numel()
     return 0
 
 

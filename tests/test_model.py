@@ -152,3 +152,16 @@ def test_continuation_logprobs_match_the_loss():
     expected = logp[2, 8] + logp[3, 9]
     torch.testing.assert_close(score[0], expected)
     torch.testing.assert_close(score[1], logp[2, 8])
+
+
+@pytest.mark.parametrize("name", ["gpt2", "modern"])
+def test_inputs_embeds_and_hidden_states_match_the_token_path(name):
+    model = model_for(name)
+    x = torch.randint(0, model.config.vocab_size, (2, 12))
+    logits = model(x)[0]
+    assert torch.allclose(model(None, inputs_embeds=model.wte(x))[0], logits, atol=1e-6)
+    hidden = model.hidden_states(x)
+    assert hidden.shape == (2, 12, model.config.n_embd)
+    assert torch.allclose(model.lm_head(hidden), logits, atol=1e-6)
+    with pytest.raises(ValueError, match="exactly one of idx"):
+        model(x, inputs_embeds=model.wte(x))
