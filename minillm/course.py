@@ -3,7 +3,9 @@
 Executes every ``notebooks/NN_*.ipynb`` in order in the active profile (``$MINILLM_PROFILE``
 overrides the automatic choice), saves each executed notebook under ``runs/<profile>/`` and
 writes ``runs/<profile>/REPORT.md``: one row per notebook with its headline metrics (recorded
-by the notebook through ``minillm.report.record``), its wall time and the hardware.
+by the notebook through ``minillm.report.record``), its wall time and the hardware; and
+``runs/<profile>/REPORT_CARD.md``: every model side by side, plots and a model card
+(``minillm.evaluate.report_card``).
 
 A failing notebook stops the run; the message names the notebook and the cell.
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from minillm import paths, profiles, report
+from minillm.evaluate import report_card
 
 
 @dataclass
@@ -159,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             break
     out_dir.mkdir(parents=True, exist_ok=True)
     write_report(runs, profile, out_dir / "REPORT.md", time.perf_counter() - start)
-    print(f"report: {out_dir / 'REPORT.md'}", flush=True)
+    card = report_card.write_report_card(out_dir / "REPORT_CARD.md", profile=profile, wall_times=runs)
+    print(f"report: {out_dir / 'REPORT.md'}; report card: {card}", flush=True)
     failed = [r for r in runs if r.status != "ok"]
     if failed:
         print(f"FAILED: {failed[0].error}", file=sys.stderr, flush=True)

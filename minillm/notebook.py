@@ -54,7 +54,7 @@ CHAPTERS = (
     Chapter("04", "scaling_laws", "Scaling laws", "a sweep, three Chinchilla fits and a prediction",
             "scaling fits", ("03",), "scaling"),
     Chapter("05", "supervised_finetuning", "SFT", "chat templates and masked-loss fine-tuning",
-            "SFT model", ("03",), None, {"smoke": 1, "cpu": 10, "gpu": 8}),
+            "SFT model", ("03",), "sft"),
     Chapter("06", "prompt_tuning", "Prompt tuning", "soft prompts, prefix tuning and LoRA", "adapters",
             ("05",), None, {"smoke": 1, "cpu": 10, "gpu": 8}),
     Chapter("07", "rlhf", "RLHF", "a reward model, PPO and DPO with a gold judge",

@@ -32,6 +32,8 @@ def test_course_runs_in_order_and_reports(course_home):
     assert [r.split("|")[1].strip() for r in rows] == ["00_first", "01_second"]
     assert "answer: 42; loss: 1.235" in rows[0] and "x: 2" in rows[1]
     assert "hardware:" in report
+    card = (course_home / "runs" / "smoke" / "REPORT_CARD.md").read_text()
+    assert "00_first" in card and "01_second" in card
     executed = nbformat.read(course_home / "runs" / "smoke" / "01_second.ipynb", as_version=4)
     assert executed.cells[0].execution_count == 1
 
