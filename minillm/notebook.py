@@ -60,7 +60,7 @@ CHAPTERS = (
     Chapter("07", "rlhf", "RLHF", "a reward model, PPO and DPO with a gold judge",
             "reward model, policy", ("05",), None, {"smoke": 1, "cpu": 10, "gpu": 10}),
     Chapter("08", "compression", "Compression", "quantization, pruning and distillation",
-            "compressed models", ("03", "05"), None, {"smoke": 1, "cpu": 10, "gpu": 8}),
+            "compressed models", ("03", "05"), "compress"),
     Chapter("09", "evaluation", "Evaluation", "one evaluation suite over every model, red-teaming",
             "report card", ("06", "07", "08"), None, {"smoke": 1, "cpu": 8, "gpu": 6}),
 )

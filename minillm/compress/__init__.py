@@ -8,7 +8,9 @@
 * ``outliers`` -- LLM.int8()-style activation-outlier analysis and mixed-precision quantization.
 * ``prune`` -- magnitude and Wanda pruning, unstructured or 2:4.
 * ``distill`` -- the knowledge-distillation loss and a ``loss_fn`` for the shared Trainer.
-* ``measure`` -- size in memory and on disk, safetensors save/load, CPU tokens/s, comparison table.
+* ``measure`` -- size in memory and on disk, safetensors save/load, CPU tokens/s, KL to the
+  original model, comparison table.
+* ``stage`` -- the pipeline stage: artifacts ``distilled_student`` and ``compressed_models``.
 
     from minillm.compress import quantize_model, gptq_quantize_model, compare_models
     int8 = quantize_model(model, bits=8)
@@ -29,6 +31,7 @@ from minillm.compress.measure import (
     disk_bytes,
     eval_loss,
     load_compressed,
+    mean_kl,
     memory_bytes,
     save_compressed,
     tokens_per_second,
@@ -62,7 +65,7 @@ __all__ = [
     "InputStats", "QuantLinear", "QuantizedTensor", "collect_hessians", "collect_input_stats", "compare_models",
     "dequantize", "disk_bytes", "distillation_loss", "distillation_loss_fn", "eval_loss", "freeze",
     "gptq_quantize", "gptq_quantize_model", "input_hessian", "load_compressed",
-    "magnitude_scores", "memory_bytes", "outlier_columns", "outlier_report", "pack_int4",
+    "magnitude_scores", "mean_kl", "memory_bytes", "outlier_columns", "outlier_report", "pack_int4",
     "prune_mask", "prune_model", "quantize", "quantize_model", "quantize_model_mixed",
     "reconstruction_error", "save_compressed", "sparsity_report", "tokens_per_second",
     "torch_dynamic_int8", "unpack_int4", "wanda_scores",

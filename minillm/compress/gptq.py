@@ -51,8 +51,8 @@ def input_hessian(inputs: torch.Tensor) -> torch.Tensor:
 def reconstruction_error(weight: torch.Tensor, approx: torch.Tensor, inputs: torch.Tensor) -> float:
     """Relative output error ``||X W^T - X A^T||_F / ||X W^T||_F`` of an approximate weight A."""
     x = inputs.reshape(-1, inputs.shape[-1]).double()
-    exact = x @ weight.double().T
-    return float((exact - x @ approx.double().T).norm() / exact.norm())
+    exact = x @ weight.detach().double().T
+    return float((exact - x @ approx.detach().double().T).norm() / exact.norm())
 
 
 def collect_hessians(model: nn.Module, batches, names) -> dict[str, torch.Tensor]:

@@ -179,3 +179,22 @@ def compare_models(models: dict[str, nn.Module], batches=None, speed: bool = Tru
     if speed:
         table["speed_ratio"] = table["tokens_per_s"] / table["tokens_per_s"].iloc[0]
     return table
+
+
+@torch.no_grad()
+def mean_kl(reference: nn.Module, model: nn.Module, batches) -> float:
+    """Mean per-token KL(reference || model) of the next-token distributions over the ``(x, y)``
+    (or token-id) batches: how far compression moved the model's predictions, whatever the
+    labels. 0 for an identical model; computed in float32 whatever the models' dtypes."""
+    import torch.nn.functional as F
+
+    total, n = 0.0, 0
+    for batch in batches:
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        log_p = F.log_softmax(reference.eval()(x)[0].float(), dim=-1)
+        log_q = F.log_softmax(model.eval()(x)[0].float(), dim=-1)
+        total += float((log_p.exp() * (log_p - log_q)).sum(-1).sum())
+        n += log_p.shape[0] * log_p.shape[1]
+    if n == 0:
+        raise ValueError("mean_kl needs at least one batch of token ids")
+    return total / n
