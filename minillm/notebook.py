@@ -58,7 +58,7 @@ CHAPTERS = (
     Chapter("06", "prompt_tuning", "Prompt tuning", "soft prompts, prefix tuning and LoRA", "adapters",
             ("05",), None, {"smoke": 1, "cpu": 10, "gpu": 8}),
     Chapter("07", "rlhf", "RLHF", "a reward model, PPO and DPO with a gold judge",
-            "reward model, policy", ("05",), None, {"smoke": 1, "cpu": 10, "gpu": 10}),
+            "reward model, policy", ("05",), "rlhf"),
     Chapter("08", "compression", "Compression", "quantization, pruning and distillation",
             "compressed models", ("03", "05"), "compress"),
     Chapter("09", "evaluation", "Evaluation", "one evaluation suite over every model, red-teaming",

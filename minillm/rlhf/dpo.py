@@ -119,11 +119,12 @@ class DPOConfig:
 
 def train_dpo(policy, ref, triples: Sequence, config: DPOConfig | None = None,
               train_config: TrainConfig | None = None, pad_id: int = 0,
-              val_triples: Sequence | None = None, progress: bool = True):
+              val_triples: Sequence | None = None, progress: bool = True, callbacks=()):
     """DPO with the shared ``Trainer``: ``policy`` is trained in place, ``ref`` (a separate copy)
     stays frozen. ``triples`` are (prompt, chosen, rejected) id lists. Returns the history
     DataFrame: loss, lr, rewards/chosen, rewards/rejected, rewards/margins, rewards/accuracy, ...
-    (and val_loss, the DPO loss on ``val_triples``, when given)."""
+    (and val_loss, the DPO loss on ``val_triples``, when given). ``callbacks`` (``Trainer``
+    callbacks) run after the loss's own, so they see its metrics in each step's row."""
     from minillm.rlhf.ppo import check_reference
 
     config = config or DPOConfig()
@@ -137,9 +138,8 @@ def train_dpo(policy, ref, triples: Sequence, config: DPOConfig | None = None,
         val = preference_eval_batches(val_triples, config.batch_size, pad_id, ref)
     loss = DPOLoss(ref, config.beta, config.loss_type)
     trainer = Trainer(policy, train_config, batches, val_batches=val, loss_fn=loss,
-                      callbacks=[loss], device=policy.device, progress=progress)
+                      callbacks=[loss, *callbacks], device=policy.device, progress=progress)
     return trainer.fit()
-
 
 
 def preference_eval_batches(triples: Sequence, batch_size: int, pad_id: int,
