@@ -56,7 +56,7 @@ CHAPTERS = (
     Chapter("05", "supervised_finetuning", "SFT", "chat templates and masked-loss fine-tuning",
             "SFT model", ("03",), "sft"),
     Chapter("06", "prompt_tuning", "Prompt tuning", "soft prompts, prefix tuning and LoRA", "adapters",
-            ("05",), None, {"smoke": 1, "cpu": 10, "gpu": 8}),
+            ("05",), "peft"),
     Chapter("07", "rlhf", "RLHF", "a reward model, PPO and DPO with a gold judge",
             "reward model, policy", ("05",), "rlhf"),
     Chapter("08", "compression", "Compression", "quantization, pruning and distillation",

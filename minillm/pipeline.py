@@ -14,6 +14,7 @@ from minillm.tokenizer import stage as tokenizer_stage  # noqa: F401  (tokenizer
 from minillm import pretrain  # noqa: F401  (base model)
 from minillm import scaling  # noqa: F401  (scaling fits)
 from minillm.sft import stage as sft_stage  # noqa: F401  (SFT model)
+from minillm.peft import stage as peft_stage  # noqa: F401  (adapters)
 from minillm.rlhf import stage as rlhf_stage  # noqa: F401  (reward model, PPO and DPO policies)
 from minillm.compress import stage as compress_stage  # noqa: F401  (compressed models)
 # isort: on
