@@ -24,6 +24,7 @@ shared bookkeeping once:
 
 from __future__ import annotations
 
+import abc
 import numbers
 import random
 from collections.abc import Iterator, Sequence
@@ -204,7 +205,7 @@ def reference_sequence_logps(model, triples: Sequence, pad_id: int = 0,
     return torch.cat(out)
 
 
-class LoggedLoss(Callback):
+class LoggedLoss(Callback, abc.ABC):
     """A ``Trainer`` loss_fn that also reports metrics: ``compute(model, batch) -> (loss, dict)``.
 
     Pass the same object as ``loss_fn`` and in ``callbacks``; the metrics of each training step
@@ -215,8 +216,9 @@ class LoggedLoss(Callback):
     def __init__(self):
         self.metrics: dict[str, float] = {}
 
+    @abc.abstractmethod
     def compute(self, model, batch) -> tuple[torch.Tensor, dict[str, float]]:
-        raise NotImplementedError("subclasses define compute(model, batch) -> (loss, metrics)")
+        """The loss of ``batch`` and the metrics to log with it (each subclass defines it)."""
 
     def __call__(self, model, batch) -> torch.Tensor:
         loss, metrics = self.compute(model, batch)
