@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from compress_helpers import tiny_gpt, token_batches
 
 from minillm.compress import (
     distillation_loss,
@@ -18,20 +19,7 @@ from minillm.compress import (
     sparsity_report,
     wanda_scores,
 )
-from minillm.model import GPT, GPTConfig
 from minillm.train import TrainConfig, Trainer
-
-
-def tiny_gpt(seed=0, **overrides):
-    torch.manual_seed(seed)
-    kw = dict(vocab_size=97, n_layer=2, n_head=2, n_embd=32, context_length=64)
-    return GPT(GPTConfig.modern(**{**kw, **overrides})).eval()
-
-
-def token_batches(n=2, seed=1):
-    g = torch.Generator().manual_seed(seed)
-    return [(torch.randint(0, 97, (4, 32), generator=g), torch.randint(0, 97, (4, 32), generator=g))
-            for _ in range(n)]
 
 
 @pytest.mark.parametrize("sparsity,in_features,expected_zeros", [(0.5, 64, 32), (0.3, 50, 15),

@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from compress_helpers import tiny_gpt, token_batches
 
 from minillm.compress import (
     QuantLinear,
@@ -29,21 +30,8 @@ from minillm.compress import (
     unpack_int4,
 )
 from minillm.compress.quantize import GRANULARITIES, SCHEMES, grouped
-from minillm.model import GPT, GPTConfig
 
 FORMATS = [(b, s, g) for b in (8, 4) for s in SCHEMES for g in GRANULARITIES]
-
-
-def tiny_gpt(seed=0, **overrides):
-    torch.manual_seed(seed)
-    kw = dict(vocab_size=97, n_layer=2, n_head=2, n_embd=32, context_length=64)
-    return GPT(GPTConfig.modern(**{**kw, **overrides})).eval()
-
-
-def token_batches(n=2, seed=1):
-    g = torch.Generator().manual_seed(seed)
-    return [(torch.randint(0, 97, (4, 32), generator=g), torch.randint(0, 97, (4, 32), generator=g))
-            for _ in range(n)]
 
 
 def step_per_weight(qt):
