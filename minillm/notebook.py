@@ -62,7 +62,7 @@ CHAPTERS = (
     Chapter("08", "compression", "Compression", "quantization, pruning and distillation",
             "compressed models", ("03", "05"), "compress"),
     Chapter("09", "evaluation", "Evaluation", "one evaluation suite over every model, red-teaming",
-            "report card", ("06", "07", "08"), None, {"smoke": 1, "cpu": 8, "gpu": 6}),
+            "report card", ("06", "07", "08"), "evaluate"),
 )
 
 # where each chapter sits in the course map (x, y)

@@ -17,4 +17,5 @@ from minillm.sft import stage as sft_stage  # noqa: F401  (SFT model)
 from minillm.peft import stage as peft_stage  # noqa: F401  (adapters)
 from minillm.rlhf import stage as rlhf_stage  # noqa: F401  (reward model, PPO and DPO policies)
 from minillm.compress import stage as compress_stage  # noqa: F401  (compressed models)
+from minillm.evaluate import suite as evaluate_stage  # noqa: F401  (evaluation suite sizes)
 # isort: on

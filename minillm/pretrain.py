@@ -6,8 +6,9 @@ minutes in ``cpu``, a bigger one with bf16/fp16 and torch.compile in ``gpu``.
 
 The artifact ``base_model`` holds ``model.safetensors``, ``config.json`` (model + tokenizer
 info), ``metrics.csv``/``metrics.jsonl`` (one row per step), ``samples.jsonl`` (greedy
-completions at several steps) and, in its metadata, the headline numbers: validation loss, bits
-per byte, cloze accuracy on training vs held-out facts, tokens/s.
+completions at several steps), ``cloze_curve.csv`` (cloze accuracy at every evaluation) and, in
+its metadata, the headline numbers: validation loss, bits per byte, cloze accuracy on training vs
+held-out facts, tokens/s.
 
 Cloze accuracy asks the model to pick the true ending of a fact among ``n_choices`` values of the
 same relation ("The capital of Velora is" -> " Brenno" vs three other cities), by the summed
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from minillm import artifacts, profiles
 from minillm.data.tinyworld.world import Fact, World, cloze
 from minillm.model import GPT, GPTConfig
-from minillm.train import watched_callbacks
+from minillm.train import Callback, watched_callbacks
 from minillm.train import watching as _train_watching
 
 
@@ -53,6 +54,7 @@ class PretrainConfig:
     grad_accum: int = 1
     compile: bool = False
     cloze_facts: int = 300           # facts scored per group (train / held-out)
+    cloze_curve_facts: int = 150     # facts per group scored at every evaluation during training
     seed: int = 0
 
 
@@ -63,13 +65,13 @@ profiles.register_stage(
                                 max_steps=60, lr=3e-3, warmup_steps=10, eval_every=30,
                                 eval_batches=4, sample_every=30, cloze_facts=60),
         "cpu": PretrainConfig(n_layer=4, n_head=4, n_embd=128, context_length=128, batch_size=8,
-                              max_steps=2000, lr=4e-3, warmup_steps=50, eval_every=250,
-                              eval_batches=16, sample_every=500),
+                              max_steps=6000, lr=4e-3, warmup_steps=50, eval_every=500,
+                              eval_batches=16, sample_every=1000),
         "gpu": PretrainConfig(n_layer=8, n_head=8, n_embd=512, context_length=256, batch_size=32,
                               max_steps=2000, lr=1.5e-3, warmup_steps=100, eval_every=250,
                               eval_batches=32, sample_every=500, n_kv_head=4, compile=True),
     },
-    minutes={"smoke": 0.5, "cpu": 9, "gpu": 8},
+    minutes={"smoke": 0.5, "cpu": 10, "gpu": 8},
     description="a GPT pretrained on the TinyWorld token shards",
 )
 
@@ -117,6 +119,8 @@ def cloze_accuracy(model, encoding, world: World, facts: list[Fact], n_choices: 
                    seed: int = 0) -> dict:
     """Share of ``facts`` whose true ending scores highest among ``n_choices`` options, and the
     chance level (mean of 1/options). ``rows`` keeps each question for inspection."""
+    import torch
+
     from minillm.generate import continuation_logprobs
 
     if not facts:
@@ -126,7 +130,9 @@ def cloze_accuracy(model, encoding, world: World, facts: list[Fact], n_choices: 
         prefix, answer = cloze(fact)
         options = cloze_options(fact, world, n_choices, seed)
         prefix_ids = [encoding.eot_token] + encoding.encode_ordinary(prefix)
-        scores = continuation_logprobs(model, prefix_ids, [encoding.encode_ordinary(" " + o) for o in options])
+        with torch.no_grad():
+            scores = continuation_logprobs(model, prefix_ids,
+                                           [encoding.encode_ordinary(" " + o) for o in options])
         best = options[int(scores.argmax())]
         rows.append({"prompt": prefix, "answer": answer.strip(), "predicted": best,
                      "correct": best == fact.value, "n_options": len(options)})
@@ -145,6 +151,23 @@ def memorisation_report(model, encoding, world: World, n_facts: int = 300, n_cho
     return {"train": train, "heldout": heldout}
 
 
+class ClozeCurve(Callback):
+    """At every evaluation, cloze accuracy on fixed samples of training and held-out facts, so a
+    run shows memorisation growing with the tokens read (``rows``: step, tokens_seen, accuracies)."""
+
+    def __init__(self, encoding, world: World, n_facts: int = 150, seed: int = 0):
+        self.encoding, self.world, self.seed = encoding, world, seed
+        self.facts = {"train": sample_facts(world.split_facts("train"), n_facts, seed),
+                      "heldout": sample_facts(world.heldout_facts(), n_facts, seed)}
+        self.rows: list[dict] = []
+
+    def on_eval(self, trainer, row: dict) -> None:
+        scores = {f"cloze_{group}": cloze_accuracy(trainer.model, self.encoding, self.world, facts,
+                                                   seed=self.seed)["accuracy"]
+                  for group, facts in self.facts.items()}
+        self.rows.append({"step": trainer.step, "tokens_seen": trainer.tokens_seen, **scores})
+
+
 # --- the artifact ----------------------------------------------------------------------------
 
 # builds of base_model run inside ``with watching(callback):`` report to that callback
@@ -152,7 +175,7 @@ watching = _train_watching
 
 
 @artifacts.register("base_model", deps=("token_shards", "tokenizer", "tinyworld_world"),
-                    stage="pretrain", version=1)
+                    stage="pretrain", version=2)
 def build_base_model(out_dir, config: PretrainConfig, inputs):
     """A GPT pretrained on the token shards: weights, config, metrics, samples."""
     import pandas as pd
@@ -181,18 +204,20 @@ def build_base_model(out_dir, config: PretrainConfig, inputs):
     val_batches = fixed_batches(val_tokens, config.batch_size, config.context_length, config.eval_batches)
     samples = SampleCallback(encoding, SAMPLE_PROMPTS, every=config.sample_every, max_new_tokens=30,
                              printer=print)
+    world = world_from(inputs["tinyworld_world"])
+    curve = ClozeCurve(encoding, world, config.cloze_curve_facts, seed=config.seed)
     trainer = Trainer(model, train_config(config), loader, val_batches=val_batches,
-                      callbacks=[samples, *watched_callbacks()], bytes_per_token=bytes_per_token)
+                      callbacks=[samples, curve, *watched_callbacks()], bytes_per_token=bytes_per_token)
     history = trainer.fit()
 
     model = trainer.model.cpu().eval()
-    world = world_from(inputs["tinyworld_world"])
     memo = memorisation_report(model, encoding, world, config.cloze_facts, seed=config.seed)
     save_model(model, str(out_dir / "model.safetensors"))
     info = {"model": model.config.to_dict(), "tokenizer_key": inputs["tokenizer"].key,
             "n_vocab": encoding.n_vocab, "eot_token": encoding.eot_token}
     (out_dir / "config.json").write_text(json.dumps(info, indent=2) + "\n")
     trainer.save_metrics(out_dir)
+    pd.DataFrame(curve.rows).to_csv(out_dir / "cloze_curve.csv", index=False)
     pd.DataFrame(memo["train"]["rows"] + memo["heldout"]["rows"]).assign(
         group=["train"] * memo["train"]["n"] + ["heldout"] * memo["heldout"]["n"]
     ).to_csv(out_dir / "cloze.csv", index=False)
@@ -229,6 +254,15 @@ def load_base_model(artifact: artifacts.Artifact | None = None, device=None) -> 
     if device is not None:
         model.to(device)
     return model.eval()
+
+
+def load_cloze_curve(artifact: artifacts.Artifact | None = None):
+    """Cloze accuracy on training and held-out facts at each evaluation of the run (one row per
+    evaluation: step, tokens_seen, cloze_train, cloze_heldout)."""
+    import pandas as pd
+
+    artifact = artifact if artifact is not None else artifacts.get("base_model")
+    return pd.read_csv(artifact.file("cloze_curve.csv"))
 
 
 def load_samples(artifact: artifacts.Artifact | None = None):

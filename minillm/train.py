@@ -247,6 +247,8 @@ class Trainer:
             device = f"cuda:{self.dist.local_rank}"
         self.device = pick_device(str(device) if device is not None else None)
         if self.device.type == "cuda":
+            if self.device.index is None:          # "cuda" means the current GPU: name it
+                self.device = torch.device("cuda", torch.cuda.current_device())
             torch.cuda.set_device(self.device)
         self.precision = precision_for(self.device)
         self.model = model.to(self.device)

@@ -6,9 +6,16 @@ import pytest
 from minillm.data.tinyworld.world import cloze, make_world
 from minillm.device import seed_everything
 from minillm.model import GPT, GPTConfig
-from minillm.pretrain import cloze_accuracy, cloze_options, model_config, profiles, sample_facts
+from minillm.pretrain import (
+    ClozeCurve,
+    cloze_accuracy,
+    cloze_options,
+    model_config,
+    profiles,
+    sample_facts,
+)
 from minillm.tokenizer import to_tiktoken, train_bpe
-from minillm.train import TokenLoader, TrainConfig, Trainer
+from minillm.train import TokenLoader, TrainConfig, Trainer, fixed_batches
 
 WORLD = make_world(0)
 
@@ -35,10 +42,17 @@ def test_a_model_that_read_the_facts_beats_chance_and_a_fresh_one_does_not():
     fresh = cloze_accuracy(model, encoding, WORLD, facts)
     assert fresh["chance"] == pytest.approx(0.25) and fresh["n"] == 12
     assert all(r["predicted"] in cloze_options(f, WORLD) for r, f in zip(fresh["rows"], facts, strict=True))
-    Trainer(model, TrainConfig(max_steps=150, lr=1e-2, min_lr=1e-3, warmup_steps=10, eval_every=0),
-            TokenLoader(ids, 8, 64, seed=0, rank=0, world_size=1), device="cpu", progress=False).fit()
+    curve = ClozeCurve(encoding, WORLD, n_facts=10)
+    Trainer(model, TrainConfig(max_steps=150, lr=1e-2, min_lr=1e-3, warmup_steps=10, eval_every=75),
+            TokenLoader(ids, 8, 64, seed=0, rank=0, world_size=1), val_batches=fixed_batches(ids, 8, 64, 1),
+            callbacks=[curve], device="cpu", progress=False).fit()
     trained = cloze_accuracy(model, encoding, WORLD, facts)
     assert trained["accuracy"] >= 0.9 > fresh["accuracy"]
+    # the curve scored its own fixed facts at each evaluation, with the model as it was then
+    assert [(r["step"], r["tokens_seen"]) for r in curve.rows] == [(75, 75 * 8 * 64), (150, 150 * 8 * 64)]
+    assert len(curve.facts["train"]) == len(curve.facts["heldout"]) == 10
+    assert curve.rows[-1]["cloze_train"] == cloze_accuracy(model, encoding, WORLD, curve.facts["train"])["accuracy"]
+    assert curve.rows[-1]["cloze_heldout"] == cloze_accuracy(model, encoding, WORLD, curve.facts["heldout"])["accuracy"]
 
 
 def test_stage_configs_build_models():

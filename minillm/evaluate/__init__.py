@@ -5,6 +5,8 @@
 - ``responses``    generative scoring: exact and normalized match, gold judge, refusal rates
 - ``redteam``      jailbreak-pattern red-team set (and benign look-alikes), attack success rate
 - ``report_card``  models x metrics, notebook wall times, plots and a model card in one markdown
+- ``suite``        every model measured the same way (one row each), prompt sensitivity,
+                   n-gram contamination, judge bias; registers the ``evaluate`` stage
 
     from minillm.evaluate import sliding_window_perplexity, score_responses, summarize
     ppl = sliding_window_perplexity(model, tokens, window=256, stride=128).perplexity
@@ -46,9 +48,23 @@ from minillm.evaluate.responses import (
     score_responses,
     summarize,
 )
+from minillm.evaluate.suite import (
+    PHRASINGS,
+    EvalConfig,
+    ModelSpec,
+    adapter_rows,
+    evaluate_model,
+    evaluate_models,
+    ngram_overlap,
+    phrasing_examples,
+    sensitivity,
+    variant_scores,
+)
 
 __all__ = [
-    "PATTERNS", "ModelCard", "MultipleChoiceItem", "PerplexityResult", "accuracy_summary",
+    "PATTERNS", "PHRASINGS", "EvalConfig", "ModelCard", "ModelSpec", "adapter_rows",
+    "evaluate_model", "evaluate_models", "ngram_overlap", "phrasing_examples", "sensitivity",
+    "variant_scores", "MultipleChoiceItem", "PerplexityResult", "accuracy_summary",
     "attack_success_rate", "bits_per_byte", "encode_pair", "exact_match", "loglikelihoods",
     "make_redteam_set", "model_table", "normalized_match", "redteam_table", "render_report_card",
     "safety_rates", "save_model_rows", "score_multiple_choice", "score_responses",
