@@ -147,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     profile = profiles.active_profile()
     os.environ[profiles.ENV_VAR] = profile          # the kernels inherit it
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # Nobody watches a headless run's progress bars, and tqdm's widget bars (a comm message per
+    # update) once left the 02 notebook waiting forever on a kernel that had finished.
+    os.environ.setdefault("TQDM_DISABLE", "1")
     out_dir = paths.runs_dir(profile)
     notebooks = list_notebooks(args.only)
     print(profiles.banner(), flush=True)
