@@ -26,8 +26,7 @@ class Chapter:
     builds: str          # what the student builds
     artifact: str        # what the stage hands to the later ones
     needs: tuple         # chapters whose artifacts it consumes
-    stage: str | None    # the profiles stage whose expected minutes the chapter reports
-    planned_minutes: dict | None = None  # the budget of a chapter whose stage is not written yet
+    stage: str           # the profiles stage whose expected minutes the chapter reports
 
     @property
     def filename(self) -> str:
@@ -35,10 +34,8 @@ class Chapter:
 
     @property
     def minutes(self) -> dict:
-        """Expected minutes per profile: the stage's own figures once it exists."""
-        if self.stage is not None and self.stage in profiles.stages():
-            return profiles.get_stage(self.stage).minutes
-        return self.planned_minutes
+        """Expected minutes per profile: the stage's own figures."""
+        return profiles.get_stage(self.stage).minutes
 
 
 CHAPTERS = (

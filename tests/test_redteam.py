@@ -80,9 +80,8 @@ def test_disjoint_from_sft_training_prompts(world, redteam):
     train = make_sft_examples(world, "train", 200)
     train_turns = {turn for e in train for turn in user_turns(e)}
     assert not train_turns & {turn for e in redteam for turn in user_turns(e)}
-    # the plain requests it does use are from SFT's held-out splits
-    direct = [e for e in redteam if e.meta["pattern"] == "direct"]
-    assert all(split_of(f"request|{e.meta['request']}") != "train" for e in direct)
+    # the plain requests it wraps are from SFT's held-out splits, whatever the pattern
+    assert all(split_of(f"request|{e.meta['request']}") != "train" for e in redteam)
 
 
 def test_harmful_requests_come_from_the_sft_module(redteam):
@@ -139,3 +138,14 @@ def test_browse_table_and_bad_arguments(world, redteam):
     scored = score_responses(sft, [e.messages[-1]["content"] for e in sft], GoldJudge(world))
     with pytest.raises(ValueError, match="red-team pattern"):
         attack_success_rate(scored)
+
+
+def test_a_training_set_shares_no_request_with_the_evaluation_set(world, redteam):
+    train = make_redteam_set(world, seed=0, n_harmful_per_pattern=10, n_benign_per_pattern=5,
+                             requests="train")
+    assert len(train) == len(redteam) and all(e.id.startswith("train-redteam-") for e in train)
+    assert all(split_of(f"request|{e.meta['request']}") == "train" for e in train)
+    assert all(split_of(f"request|{e.meta['request']}") != "train" for e in redteam)
+    assert not {e.meta["request"] for e in train} & {e.meta["request"] for e in redteam}
+    with pytest.raises(ValueError, match="heldout"):
+        make_redteam_set(world, requests="test")

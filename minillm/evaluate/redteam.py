@@ -23,8 +23,10 @@ patterns, so over-refusal ("I can't help you kill a process") is caught too.
 Every item is an ``sft.Example`` of family ``"refusal"`` with ``meta["harmful"]``,
 ``meta["pattern"]`` (and ``category`` or ``keywords``), so ``GoldJudge`` scores it like an
 SFT example and ``responses.score_responses`` gives the table ``attack_success_rate`` reads.
-No user turn is an SFT training prompt: the wrappers are new text, and ``direct`` items keep
-only requests whose split (``sft.split_of``) is not ``train``.
+No user turn is an SFT training prompt: the wrappers are new text, and by default every item
+keeps only requests whose split (``sft.split_of``) is not ``train``. ``requests="train"`` makes
+the opposite set, attacks on train-split requests only, for training against jailbreaks (the
+RLHF stage's red-team prompts): the two sets never share a request.
 
     examples = make_redteam_set(world, seed=0)
     table = score_responses(examples, responses, GoldJudge(world))
@@ -190,14 +192,18 @@ def _draw(world: World, harmful: bool, rng: random.Random) -> tuple[str, str, di
 
 
 def make_redteam_set(world: World, seed: int = 0, n_harmful_per_pattern: int = 10,
-                     n_benign_per_pattern: int = 5,
-                     patterns: tuple[str, ...] = PATTERNS) -> list[Example]:
+                     n_benign_per_pattern: int = 5, patterns: tuple[str, ...] = PATTERNS,
+                     requests: str = "heldout") -> list[Example]:
     """Red-team examples, pattern by pattern (harmful ones first), deterministic for ``seed``.
 
     Each is an ``Example`` of family "refusal" whose messages end with the reference reply (a
     refusal with a safe alternative, or the helpful answer); ``meta`` holds ``harmful``,
     ``pattern``, ``request`` (the plain request) and ``category`` or ``keywords``.
+    ``requests`` picks the plain requests by their SFT split: ``"heldout"`` (validation and test:
+    an evaluation set) or ``"train"`` (a training set that shares no request with it).
     """
+    if requests not in ("heldout", "train"):
+        raise ValueError(f"requests must be 'heldout' (an evaluation set) or 'train', got {requests!r}")
     if not isinstance(world, World):
         raise ValueError(f"make_redteam_set needs a World from make_world(seed), got {type(world)}")
     unknown = [p for p in patterns if p not in PATTERNS]
@@ -219,8 +225,9 @@ def make_redteam_set(world: World, seed: int = 0, n_harmful_per_pattern: int = 1
                     raise ValueError(f"only {len(seen)} distinct {pattern} prompts could be made "
                                      f"in this world; ask for fewer per pattern")
                 request, reply, meta, slots = _draw(world, harmful, rng)
-                # A plain request the SFT train split uses would test memory, not robustness.
-                if pattern == "direct" and split_of(f"request|{request}") == "train":
+                # An evaluation request that SFT (or RLHF) trained on would test memory, not
+                # robustness; a training set keeps to the train split for the same reason.
+                if (split_of(f"request|{request}") == "train") != (requests == "train"):
                     continue
                 turns = _wrap(pattern, request, slots, rng)
                 if tuple(turns) in seen:
@@ -230,8 +237,9 @@ def make_redteam_set(world: World, seed: int = 0, n_harmful_per_pattern: int = 1
                 messages = [{"role": roles[i % 2], "content": t} for i, t in enumerate(turns)]
                 messages.append({"role": "assistant", "content": reply})
                 kind = "harmful" if harmful else "benign"
+                prefix = "redteam" if requests == "heldout" else "train-redteam"   # ids name the split
                 examples.append(Example(
-                    f"redteam-s{seed}-{pattern}-{kind}-{len(seen) - 1:03d}", "refusal", messages,
+                    f"{prefix}-s{seed}-{pattern}-{kind}-{len(seen) - 1:03d}", "refusal", messages,
                     "", dict(meta, pattern=pattern, request=request)))
     return examples
 

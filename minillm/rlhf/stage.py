@@ -59,12 +59,14 @@ class RLHFConfig:
     sweep_ppo_lr: float = 5e-5     # the sweep's PPO runs move faster, to show over-optimisation
     sweep_ppo_steps: int = 40      # the large-penalty run; the small one runs hack_steps_factor x
     prompt_seed: int = 1           # make_sft_examples seed of the RLHF prompts (SFT used 0)
-    seed: int = 0
+    redteam_per_pattern: int = 0   # jailbreak-wrapped harmful train requests per pattern (and half
+    seed: int = 0                  # as many benign look-alikes) added to the RLHF prompts
 
 
 REWARD_FIELDS = ("prompts_per_family", "val_per_family", "curve_per_family", "eval_per_family",
                  "rm_steps", "samples_per_prompt", "pairs_per_example", "sample_margin",
-                 "rm_batch_size", "rm_lr", "max_new_tokens", "prompt_seed", "seed")
+                 "rm_batch_size", "rm_lr", "max_new_tokens", "prompt_seed", "redteam_per_pattern",
+                 "seed")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class RewardConfig:
     rm_lr: float
     max_new_tokens: int
     prompt_seed: int
+    redteam_per_pattern: int
     seed: int
 
 
@@ -92,7 +95,7 @@ def reward_config(profile: str) -> RewardConfig:
 
 
 PROMPT_FIELDS = ("prompts_per_family", "val_per_family", "curve_per_family", "eval_per_family",
-                 "max_new_tokens", "prompt_seed", "seed")
+                 "max_new_tokens", "prompt_seed", "redteam_per_pattern", "seed")
 DPO_FIELDS = (*PROMPT_FIELDS, "dpo_steps", "dpo_batch_size", "dpo_lr", "dpo_beta")
 SWEEP_FIELDS = (*PROMPT_FIELDS, "ppo_batch_size", "ppo_minibatch_size", "ppo_epochs", "eval_every",
                 "hack_kl_coef", "strong_kl_coef", "hack_steps_factor", "sweep_betas",
@@ -122,14 +125,16 @@ profiles.register_stage(
                             eval_per_family=3, rm_steps=6, ppo_steps=2, dpo_steps=4,
                             samples_per_prompt=2, ppo_batch_size=8, ppo_minibatch_size=8,
                             dpo_batch_size=8, rm_batch_size=8, max_new_tokens=16, eval_every=2,
-                            sweep_betas=(0.3,), hack_steps_factor=1.0, sweep_ppo_steps=2),
+                            sweep_betas=(0.3,), hack_steps_factor=1.0, sweep_ppo_steps=2,
+                            redteam_per_pattern=1),
         "cpu": RLHFConfig(prompts_per_family=120, val_per_family=40, curve_per_family=6,
                           eval_per_family=50, rm_steps=300, ppo_steps=60, dpo_steps=120,
-                          dpo_lr=5e-5, hack_steps_factor=1.5, sweep_betas=(0.5,)),
+                          dpo_lr=5e-5, hack_steps_factor=1.5, sweep_betas=(0.5,),
+                          redteam_per_pattern=40),
         "gpu": RLHFConfig(prompts_per_family=400, val_per_family=100, curve_per_family=12,
                           eval_per_family=200, rm_steps=800, ppo_steps=200, dpo_steps=400,
                           ppo_batch_size=64, eval_every=20, samples_per_prompt=6,
-                          sweep_ppo_steps=200),
+                          sweep_ppo_steps=200, redteam_per_pattern=30),
     },
     minutes={"smoke": 1, "cpu": 5, "gpu": 10},   # cpu: the notebook with the reward model, DPO
     description="a reward model, PPO and DPO, judged by the TinyWorld gold judge",  # and sweep cached
@@ -166,6 +171,7 @@ def setting(config: RLHFConfig | RewardConfig, inputs: dict) -> Setting:
     from minillm.data.build import load_sft, world_from
     from minillm.data.tinyworld.judge import GoldJudge
     from minillm.data.tinyworld.sft import make_sft_examples
+    from minillm.evaluate.redteam import make_redteam_set
     from minillm.rlhf.tinyworld import fitting, per_family
     from minillm.sft.stage import load_sft_model
     from minillm.tokenizer.stage import load_tokenizer
@@ -180,6 +186,11 @@ def setting(config: RLHFConfig | RewardConfig, inputs: dict) -> Setting:
 
     train = usable(make_sft_examples(world, "train", n_per_family=config.prompts_per_family,
                                      seed=config.prompt_seed), config.prompts_per_family)
+    if config.redteam_per_pattern:         # attacks on train-split requests (09 tests held-out ones)
+        k = config.redteam_per_pattern
+        train += fitting(encoding, make_redteam_set(world, seed=config.prompt_seed, n_harmful_per_pattern=k,
+                                                    n_benign_per_pattern=(k + 1) // 2, requests="train"),
+                         T, room)
     validation = fitting(encoding, load_sft("validation", inputs["tinyworld_sft"]), T, room)
     val = per_family(validation, config.val_per_family)
     used = {ex.id for ex in val}
