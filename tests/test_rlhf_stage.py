@@ -17,7 +17,6 @@ from minillm.rlhf.reward import RewardModel
 from minillm.rlhf.tinyworld import (
     calibration,
     evaluate_policy,
-    fitting,
     per_family,
     preference_table,
     prompt_ids,
@@ -27,6 +26,7 @@ from minillm.rlhf.tinyworld import (
     to_triples,
     win_tie_loss,
 )
+from minillm.sft.stage import fitting
 from minillm.sft.template import end_token
 from minillm.tokenizer import to_tiktoken, train_bpe
 from minillm.train import Callback, TrainConfig

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from minillm import profiles
 from minillm.data.tinyworld.sft import Example
 from minillm.data.tinyworld.world import Fact, cloze, question_answer
+from minillm.sft.stage import fitting  # noqa: F401  (the notebook filters prompts with suite.fitting)
 
 
 @dataclass(frozen=True)
@@ -118,13 +119,6 @@ def ask(spec: ModelSpec, encoding, conversation, shots: Sequence[Example] = (),
         return reply(spec.model, encoding, conversation, max_new_tokens)
     return few_shot_replies(spec.model, encoding, [few_shot_prompt(shots, conversation)],
                             max_new_tokens)[0]
-
-
-def fitting(encoding, examples: Iterable[Example], context_length: int, room: int = 32) -> list:
-    """The examples whose chat prompt leaves ``room`` tokens for a reply."""
-    from minillm.sft.stage import fits
-
-    return [ex for ex in examples if fits(encoding, ex, context_length, room)]
 
 
 # --- one model -----------------------------------------------------------------------------------

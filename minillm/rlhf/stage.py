@@ -172,8 +172,8 @@ def setting(config: RLHFConfig | RewardConfig, inputs: dict) -> Setting:
     from minillm.data.tinyworld.judge import GoldJudge
     from minillm.data.tinyworld.sft import make_sft_examples
     from minillm.evaluate.redteam import make_redteam_set
-    from minillm.rlhf.tinyworld import fitting, per_family
-    from minillm.sft.stage import load_sft_model
+    from minillm.rlhf.tinyworld import per_family
+    from minillm.sft.stage import fitting, load_sft_model
     from minillm.tokenizer.stage import load_tokenizer
 
     encoding = load_tokenizer(inputs["tokenizer"])

@@ -63,13 +63,6 @@ def response_text(encoding, ids: Sequence[int]) -> str:
     return encoding.decode(ids).strip()
 
 
-def fitting(encoding, examples, context_length: int, room: int) -> list:
-    """The examples whose prompt leaves ``room`` tokens for a reply."""
-    from minillm.sft.stage import fits
-
-    return [ex for ex in examples if fits(encoding, ex, context_length, room)]
-
-
 def per_family(examples, n: int) -> list:
     """The first ``n`` examples of every family, in the given order."""
     from minillm.sft.stage import eval_examples

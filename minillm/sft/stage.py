@@ -78,6 +78,11 @@ def fits(encoding, example, context_length: int, room: int = 32) -> bool:
     return len(encode_prompt(encoding, example.prompt)) <= context_length - room
 
 
+def fitting(encoding, examples, context_length: int, room: int = 32) -> list:
+    """The examples whose chat prompt leaves ``room`` tokens for a reply (``fits``)."""
+    return [ex for ex in examples if fits(encoding, ex, context_length, room)]
+
+
 def pretraining_val_loss(model, val_tokens, context_length: int, n_batches: int = 16,
                          batch_size: int = 16) -> float:
     """Mean next-token loss on fixed windows of the pretraining validation shard."""
