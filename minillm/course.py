@@ -146,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
 
     profile = profiles.active_profile()
     os.environ[profiles.ENV_VAR] = profile          # the kernels inherit it
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # The kernels draw with IPython's inline backend, so every figure lands in the saved notebook
+    # (a non-interactive backend such as Agg would leave them empty).
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     # Nobody watches a headless run's progress bars, and tqdm's widget bars (a comm message per
     # update) once left the 02 notebook waiting forever on a kernel that had finished.
     os.environ.setdefault("TQDM_DISABLE", "1")
