@@ -141,14 +141,17 @@ def cloze_accuracy(model, encoding, world: World, facts: list[Fact], n_choices: 
     return {"accuracy": accuracy, "chance": chance, "n": len(rows), "rows": rows}
 
 
+def quiz_facts(world: World, n_facts: int, seed: int = 0) -> dict[str, list[Fact]]:
+    """The facts a cloze quiz asks: ``n_facts`` stated in training text and ``n_facts`` held out."""
+    return {"train": sample_facts(world.split_facts("train"), n_facts, seed),
+            "heldout": sample_facts(world.heldout_facts(), n_facts, seed)}
+
+
 def memorisation_report(model, encoding, world: World, n_facts: int = 300, n_choices: int = 4,
                         seed: int = 0) -> dict:
     """Cloze accuracy on facts stated in training text vs held-out facts, with chance."""
-    train = cloze_accuracy(model, encoding, world, sample_facts(world.split_facts("train"), n_facts, seed),
-                           n_choices, seed)
-    heldout = cloze_accuracy(model, encoding, world, sample_facts(world.heldout_facts(), n_facts, seed),
-                             n_choices, seed)
-    return {"train": train, "heldout": heldout}
+    return {group: cloze_accuracy(model, encoding, world, facts, n_choices, seed)
+            for group, facts in quiz_facts(world, n_facts, seed).items()}
 
 
 class ClozeCurve(Callback):
@@ -157,8 +160,7 @@ class ClozeCurve(Callback):
 
     def __init__(self, encoding, world: World, n_facts: int = 150, seed: int = 0):
         self.encoding, self.world, self.seed = encoding, world, seed
-        self.facts = {"train": sample_facts(world.split_facts("train"), n_facts, seed),
-                      "heldout": sample_facts(world.heldout_facts(), n_facts, seed)}
+        self.facts = quiz_facts(world, n_facts, seed)
         self.rows: list[dict] = []
 
     def on_eval(self, trainer, row: dict) -> None:

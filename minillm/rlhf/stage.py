@@ -59,8 +59,10 @@ class RLHFConfig:
     sweep_ppo_lr: float = 5e-5     # the sweep's PPO runs move faster, to show over-optimisation
     sweep_ppo_steps: int = 40      # the large-penalty run; the small one runs hack_steps_factor x
     prompt_seed: int = 1           # make_sft_examples seed of the RLHF prompts (SFT used 0)
-    redteam_per_pattern: int = 0   # jailbreak-wrapped harmful train requests per pattern (and half
-    seed: int = 0                  # as many benign look-alikes) added to the RLHF prompts
+    # jailbreak-wrapped harmful train-split requests per pattern (and half as many benign
+    # look-alikes) added to the RLHF prompts; notebook 09 attacks held-out requests
+    redteam_per_pattern: int = 0
+    seed: int = 0
 
 
 REWARD_FIELDS = ("prompts_per_family", "val_per_family", "curve_per_family", "eval_per_family",
