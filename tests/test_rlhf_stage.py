@@ -53,7 +53,7 @@ def tiny_gpt(vocab_size: int, seed: int = 0) -> GPT:
 
 def test_win_tie_loss_counts_strict_wins_and_ties_separately():
     out = win_tie_loss([0.9, 0.5, 0.2, 0.7], [0.8, 0.5, 0.3, 0.7])
-    assert out == {"win": 0.25, "tie": 0.5, "loss": 0.25, "n": 4}
+    assert out == {"win": 0.25, "tie": 0.5, "loss": 0.25, "n": 4, "win_rate": 0.5}
     with pytest.raises(ValueError, match="equally long"):
         win_tie_loss([0.1], [0.1, 0.2])
 

@@ -162,6 +162,23 @@ def test_plan_sweep_spends_each_budget():
     assert len({s.key() for s in specs}) == 4 and specs[0].key("a") != specs[0].key("b")
 
 
+def test_plan_sweep_keeps_the_tokens_per_param_window():
+    from dataclasses import replace
+
+    shapes = ((1, 8), (1, 16), (1, 32), (2, 48), (2, 64))
+    wide = replace(CONFIG, shapes=shapes, budgets=(1e9, 4e9), min_steps=1)
+    narrow = replace(wide, tokens_per_param=(0.5, 10.0))
+    every, kept = scaling.plan_sweep(wide, vocab_size=64), scaling.plan_sweep(narrow, vocab_size=64)
+    assert len(every) == 10 and 0 < len(kept) < len(every)
+    assert all(0.5 <= s.tokens / s.n_params <= 10.0 for s in kept)
+    assert {s.key() for s in kept} == {s.key() for s in every if 0.5 <= s.tokens / s.n_params <= 10.0}
+    # the window slides to bigger models as the budget grows
+    sizes = {c: [s.n_params for s in kept if s.budget == c] for c in wide.budgets}
+    assert len(sizes[1e9]) == 2 and min(sizes[4e9]) > min(sizes[1e9])
+    with pytest.raises(ValueError, match="min_steps"):
+        scaling.plan_sweep(replace(wide, tokens_per_param=(1e6, 1e7)), vocab_size=64)
+
+
 class StopAt(Callback):
     """Interrupt the sweep during its ``run``-th training run (like a killed kernel)."""
 

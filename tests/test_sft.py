@@ -302,3 +302,29 @@ def test_loss_mask_html_marks_trained_tokens(enc):
     page = loss_mask_html(enc, ids, mask)
     assert page.count("#b7e4b0") == sum(mask) and page.count("#e6e6e6") == len(ids) - sum(mask)
     assert f"{sum(mask)} of {len(ids)} tokens trained" in page
+
+
+def test_training_examples_add_jailbreak_demonstrations_on_train_requests_only(minillm_home, world):
+    from dataclasses import replace
+
+    from minillm import artifacts, profiles
+    from minillm.data.tinyworld.sft import split_of
+    from minillm.evaluate import PATTERNS, make_redteam_set
+    from minillm.sft.stage import training_examples
+
+    inputs = {name: artifacts.get(name) for name in ("tinyworld_sft", "tinyworld_world")}
+    config = replace(profiles.stage_config("sft"), train_per_family=5, redteam_per_pattern=0)
+    plain = training_examples(config, inputs)
+    wrapped = training_examples(replace(config, redteam_per_pattern=3), inputs)
+    assert wrapped[:len(plain)] == plain                     # the SFT examples come first, unchanged
+    demos = wrapped[len(plain):]
+    assert len(demos) == len(PATTERNS) * 6                   # 3 harmful + 3 benign per pattern
+    assert {e.meta["pattern"] for e in demos} == set(PATTERNS)
+    assert sum(e.meta["harmful"] for e in demos) == len(demos) // 2
+    for e in demos:                                          # the reference reply is the target
+        reply = e.messages[-1]["content"]
+        assert e.messages[-1]["role"] == "assistant"
+        assert reply.startswith("I'm sorry, but I can't help") == e.meta["harmful"]
+        assert split_of(f"request|{e.meta['request']}") == "train"
+    attacks = make_redteam_set(world, seed=0, n_harmful_per_pattern=10, n_benign_per_pattern=5)
+    assert not {e.meta["request"] for e in demos} & {e.meta["request"] for e in attacks}

@@ -5,6 +5,7 @@ import pytest
 from minillm.data.tinyworld.judge import (
     AXES,
     HARM_CAP,
+    OVER_REFUSAL_CAP,
     GoldJudge,
     candidate_responses,
     candidate_variants,
@@ -142,9 +143,14 @@ def test_helping_with_risky_looking_benign_beats_refusing(judge):
     assert helpful.score > 0.9 and helpful.breakdown["helpfulness"] == 1.0
     assert refused.breakdown["helpfulness"] <= 0.1 and "refused a benign request" in refused.notes
     assert helpful.score > vague.score > refused.score
+    # a polite, concise refusal is capped below a polite attempt that misses the point
+    polite_miss = judge.judge(example, "Sure! Just do it carefully.")
+    assert refused.score <= OVER_REFUSAL_CAP < polite_miss.score
     # the same over-refusal penalty applies to ordinary questions
     plain = Example("hand-q", "arithmetic", chat("What is 2 + 2?", "2 + 2 = 4."), "4", {})
-    assert judge.judge(plain, "I can't help with that.").breakdown["helpfulness"] <= 0.1
+    verdict = judge.judge(plain, "I'm sorry, but I can't help with that.")
+    assert verdict.breakdown["helpfulness"] <= 0.1 and verdict.score <= OVER_REFUSAL_CAP
+    assert judge.judge(plain, "Sure! 2 + 2 = 5.").score > OVER_REFUSAL_CAP
 
 
 def test_multi_turn_answer_depends_on_context(world, judge):
@@ -203,7 +209,7 @@ def test_preference_pairs_respect_the_margin_and_are_deterministic(world, judge)
         assert judge.judge(example, pair.chosen).score == pair.chosen_score
     assert repr(pairs) == repr(make_preference_pairs(examples, judge, seed=0, min_margin=0.1))
     assert repr(pairs) != repr(make_preference_pairs(examples, judge, seed=1, min_margin=0.1))
-    assert len(make_preference_pairs(examples, judge, min_margin=0.5)) < len(pairs)
+    assert len(make_preference_pairs(examples, judge, min_margin=0.7)) < len(pairs)
 
 
 def test_preference_pairs_from_supplied_samples(world, judge, capital):

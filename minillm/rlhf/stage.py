@@ -59,7 +59,7 @@ class RLHFConfig:
     sweep_ppo_lr: float = 5e-5     # the sweep's PPO runs move faster, to show over-optimisation
     sweep_ppo_steps: int = 40      # the large-penalty run; the small one runs hack_steps_factor x
     prompt_seed: int = 1           # make_sft_examples seed of the RLHF prompts (SFT used 0)
-    # jailbreak-wrapped harmful train-split requests per pattern (and half as many benign
+    # jailbreak-wrapped harmful train-split requests per pattern (and as many benign
     # look-alikes) added to the RLHF prompts; notebook 09 attacks held-out requests
     redteam_per_pattern: int = 0
     seed: int = 0
@@ -191,7 +191,7 @@ def setting(config: RLHFConfig | RewardConfig, inputs: dict) -> Setting:
     if config.redteam_per_pattern:         # attacks on train-split requests (09 tests held-out ones)
         k = config.redteam_per_pattern
         train += fitting(encoding, make_redteam_set(world, seed=config.prompt_seed, n_harmful_per_pattern=k,
-                                                    n_benign_per_pattern=(k + 1) // 2, requests="train"),
+                                                    n_benign_per_pattern=k, requests="train"),
                          T, room)
     validation = fitting(encoding, load_sft("validation", inputs["tinyworld_sft"]), T, room)
     val = per_family(validation, config.val_per_family)
@@ -232,7 +232,7 @@ def _save_gpt(model, out_dir, inputs, config: RLHFConfig, **extra) -> None:
 
 # --- the reward model --------------------------------------------------------------------------
 
-@artifacts.register("reward_model", deps=DEPS, stage="rlhf", version=1, config=reward_config)
+@artifacts.register("reward_model", deps=DEPS, stage="rlhf", version=3, config=reward_config)
 def build_reward_model(out_dir, config: RewardConfig, inputs):
     """Judge-labelled pairs and a Bradley-Terry reward model on a copy of the SFT model."""
     import pandas as pd
@@ -370,7 +370,7 @@ def compare_with_sft(policy, name: str, s: Setting, reward_model, config: RLHFCo
     table = pd.concat([sft, new], ignore_index=True)
     result = win_tie_loss(new.gold, sft.gold)
     summary = {"win": result["win"], "tie": result["tie"], "loss": result["loss"],
-               "n_prompts": result["n"], "kl": round(float(new.kl.mean()), 4),
+               "win_rate": result["win_rate"], "n_prompts": result["n"], "kl": round(float(new.kl.mean()), 4),
                "gold": round(float(new.gold.mean()), 4), "sft_gold": round(float(sft.gold.mean()), 4),
                "proxy": round(float(new.proxy.mean()), 4),
                "sft_proxy": round(float(sft.proxy.mean()), 4)}
@@ -382,7 +382,7 @@ def _history_csv(history, curve, out_dir):
     curve.to_csv(out_dir / "curve.csv", index=False)
 
 
-@artifacts.register("ppo_policy", deps=(*DEPS, "reward_model"), stage="rlhf", version=1)
+@artifacts.register("ppo_policy", deps=(*DEPS, "reward_model"), stage="rlhf", version=2)
 def build_ppo_policy(out_dir, config: RLHFConfig, inputs):
     """PPO on the reward model with a KL penalty to the SFT model; its test-prompt evaluation."""
     from minillm.train import watched_callbacks
@@ -467,7 +467,7 @@ def run_dpo(config: RLHFConfig, s: Setting, reward_model, pairs, beta: float, ca
     return policy.cpu().eval(), history, pd.DataFrame(curve.curve)
 
 
-@artifacts.register("dpo_policy", deps=(*DEPS, "reward_model"), stage="rlhf", version=1, config=dpo_config)
+@artifacts.register("dpo_policy", deps=(*DEPS, "reward_model"), stage="rlhf", version=2, config=dpo_config)
 def build_dpo_policy(out_dir, config: RLHFConfig, inputs):
     """DPO on the reward model's preference pairs; its test-prompt evaluation."""
     from minillm.train import watched_callbacks

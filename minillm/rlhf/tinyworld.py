@@ -11,7 +11,8 @@ The gold judge (``minillm.data.tinyworld.judge``) plays the human. It labels two
 A policy is then measured on held-out prompts three ways:
 
 - **gold score** of its greedy reply, compared prompt by prompt with the SFT model's: a *win*
-  is a strictly higher gold score, a *tie* an equal one (``win_tie_loss``);
+  is a strictly higher gold score, a *tie* an equal one, and the win rate counts a tie as half
+  a win (``win_tie_loss``);
 - **proxy score**: what the reward model says about the same reply;
 - **KL to the reference**: ``sum_t log pi(y_t | ...) - log pi_ref(y_t | ...)`` over a reply
   *sampled* from the policy, averaged over prompts: a Monte Carlo estimate of
@@ -133,14 +134,16 @@ def calibration(r_chosen: Sequence[float], r_rejected: Sequence[float], bins: in
 def win_tie_loss(policy_gold: Sequence[float], baseline_gold: Sequence[float],
                  tolerance: float = 1e-9) -> dict[str, float]:
     """Shares of prompts where the policy's gold score is strictly higher (win), equal within
-    ``tolerance`` (tie) or lower (loss) than the baseline's, plus their count ``n``."""
+    ``tolerance`` (tie) or lower (loss) than the baseline's, their count ``n``, and the
+    ``win_rate`` with ties counted as half a win each (the convention of AlpacaEval and of
+    pairwise human ratings where "tie" is a choice)."""
     a, b = np.asarray(policy_gold, dtype=float), np.asarray(baseline_gold, dtype=float)
     if a.shape != b.shape or a.size == 0:
         raise ValueError(f"need two equally long, non-empty score lists; got {a.shape}, {b.shape}")
     gap = a - b
     win, tie = float((gap > tolerance).mean()), float((np.abs(gap) <= tolerance).mean())
     return {"win": round(win, 4), "tie": round(tie, 4), "loss": round(1 - win - tie, 4),
-            "n": int(a.size)}
+            "n": int(a.size), "win_rate": round(win + tie / 2, 4)}
 
 
 @torch.no_grad()

@@ -1,7 +1,8 @@
 """A scaling sweep: many small GPTs, each trained on a token budget, every run cached on disk.
 
 The grid is IsoFLOP-shaped: for each compute budget C, every model shape (n_layer, n_embd) gets
-D = C / 6N tokens, so small models read many tokens and big ones few. Each run trains with the
+D = C / 6N tokens, so small models read many tokens and big ones few (``tokens_per_param`` keeps
+only the shapes near each budget's optimum). Each run trains with the
 shared ``Trainer`` and lands in its own folder ``<cache>/<run-key>/`` (``run.json`` + the loss
 curve ``curve.csv``), written into a temporary folder and renamed into place. The key hashes the
 run's spec and the data it trains on, so
@@ -47,6 +48,8 @@ class ScalingConfig:
     eval_batches: int = 8
     min_steps: int = 8
     prediction_factor: float = 4.0     # the held-out run gets this many times the largest budget
+    tokens_per_param: tuple = (0.0, float("inf"))   # (lo, hi): a budget trains only the shapes
+                                                    # whose D / N is inside: those near its optimum
     n_boot: int = 200
     seed: int = 0
 
@@ -57,9 +60,12 @@ profiles.register_stage(
         "smoke": ScalingConfig(shapes=((1, 16), (1, 32), (2, 48)), budgets=(1e9, 2e9),
                                context_length=32, batch_size=8, lr=3e-3, extra_shapes=((2, 64),),
                                eval_batches=2, min_steps=4, n_boot=30),
-        "cpu": ScalingConfig(shapes=((1, 8), (1, 16), (1, 32), (2, 32), (2, 48), (2, 64)),
-                             budgets=(2.5e10, 5e10, 1e11), context_length=32, batch_size=4, lr=6e-3,
-                             extra_shapes=((3, 80), (3, 96), (4, 128))),
+        # one depth (2 layers: 1-layer models cannot form induction heads and behave like another
+        # family), widths 12-64; each budget trains the 4-5 widths with 0.6-14 tokens/param
+        "cpu": ScalingConfig(shapes=((2, 12), (2, 16), (2, 24), (2, 32), (2, 40), (2, 48), (2, 64)),
+                             budgets=(1e11, 2e11, 4e11, 8e11), context_length=64, batch_size=4,
+                             lr=6e-3, tokens_per_param=(0.6, 14),
+                             extra_shapes=((2, 80), (2, 96), (3, 128), (4, 160))),
         "gpu": ScalingConfig(shapes=((2, 64), (2, 96), (3, 128), (4, 192), (6, 256)),
                              budgets=(1e13, 3e13, 1e14), context_length=256, batch_size=32, lr=2e-3,
                              extra_shapes=((6, 320), (8, 384), (8, 512))),
@@ -122,11 +128,15 @@ def make_spec(shape, flops: float, config: ScalingConfig, vocab_size: int, budge
 
 
 def plan_sweep(config: ScalingConfig, vocab_size: int) -> list[RunSpec]:
-    """Every (budget, shape) run with at least ``min_steps`` steps, small budgets first."""
+    """Every (budget, shape) run with at least ``min_steps`` steps and D / N inside
+    ``tokens_per_param``, small budgets first. Like Hoffmann et al.'s IsoFLOP sizes, the window
+    slides to bigger shapes as the budget grows, and no compute goes on runs far from the valley."""
+    lo, hi = config.tokens_per_param
     specs = [make_spec(shape, c, config, vocab_size) for c in config.budgets for shape in config.shapes]
-    specs = [s for s in specs if s.steps >= config.min_steps]
+    specs = [s for s in specs if s.steps >= config.min_steps and lo <= s.tokens / s.n_params <= hi]
     if not specs:
-        raise ValueError("no run of the sweep reaches min_steps: raise the budgets or use smaller shapes")
+        raise ValueError("no run of the sweep reaches min_steps with D / N inside tokens_per_param: "
+                         "raise the budgets, use smaller shapes or widen the window")
     return specs
 
 

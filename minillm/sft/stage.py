@@ -39,6 +39,10 @@ class SFTConfig:
     weight_decay: float = 0.0
     eval_every: int = 50
     few_shot: int = 2            # solved examples in the base model's prompts
+    # jailbreak-wrapped harmful train-split requests per red-team pattern (and as many benign
+    # look-alikes), answered with the reference refusal or help: refusal demonstrations
+    # beyond the plain requests of the refusal family (notebook 09 attacks held-out requests)
+    redteam_per_pattern: int = 0
     seed: int = 0
 
 
@@ -46,11 +50,12 @@ profiles.register_stage(
     "sft",
     configs={
         "smoke": SFTConfig(max_steps=30, batch_size=8, lr=2e-3, warmup_steps=5, eval_per_family=6,
-                           eval_every=15),
+                           eval_every=15, redteam_per_pattern=1),
         "cpu": SFTConfig(max_steps=600, batch_size=16, lr=2e-3, warmup_steps=30, eval_per_family=100,
-                         train_per_family=1500),
+                         train_per_family=1500, redteam_per_pattern=20),
         "gpu": SFTConfig(max_steps=1500, batch_size=32, lr=5e-4, warmup_steps=100,
-                         eval_per_family=200, train_per_family=2000, eval_every=100),
+                         eval_per_family=200, train_per_family=2000, eval_every=100,
+                         redteam_per_pattern=30),
     },
     minutes={"smoke": 0.5, "cpu": 7, "gpu": 5},
     description="supervised fine-tuning on TinyWorld conversations",
@@ -156,15 +161,25 @@ def _train(config: SFTConfig, inputs: dict, out_dir):
 def training_examples(config: SFTConfig, inputs: dict):
     """``train_per_family`` training conversations per family: the ``tinyworld_sft`` artifact's,
     extended from the same generator when more are asked for (the first ones are identical, and
-    the split rule keeps every one of them out of validation and test)."""
+    the split rule keeps every one of them out of validation and test); then
+    ``redteam_per_pattern`` jailbreak-wrapped requests per pattern from the train split
+    (``make_redteam_set(requests="train")``: no request of notebook 09's attacks)."""
     from minillm.data.build import load_sft, world_from
     from minillm.data.tinyworld.sft import make_sft_examples
+    from minillm.evaluate.redteam import make_redteam_set
 
     stored = inputs["tinyworld_sft"]
+    world = world_from(inputs["tinyworld_world"])
     if config.train_per_family <= stored.config["per_family"]:
-        return eval_examples(load_sft("train", stored), config.train_per_family)
-    return make_sft_examples(world_from(inputs["tinyworld_world"]), "train",
-                             n_per_family=config.train_per_family, seed=stored.config["seed"])
+        examples = eval_examples(load_sft("train", stored), config.train_per_family)
+    else:
+        examples = make_sft_examples(world, "train", n_per_family=config.train_per_family,
+                                     seed=stored.config["seed"])
+    k = config.redteam_per_pattern
+    if k:
+        examples += make_redteam_set(world, seed=config.seed, n_harmful_per_pattern=k,
+                                     n_benign_per_pattern=k, requests="train")
+    return examples
 
 
 def _first(iterator, n: int):
@@ -235,13 +250,13 @@ def _mean(values) -> float:
     return round(float(sum(map(float, values)) / len(values)), 4) if values else math.nan
 
 
-@artifacts.register("sft_model", deps=DEPS, stage="sft", version=2)
+@artifacts.register("sft_model", deps=DEPS, stage="sft", version=4)
 def build_sft_model(out_dir, config: SFTConfig, inputs):
     """The base model fine-tuned on TinyWorld conversations, with rehearsal; its evaluation."""
     return _build(out_dir, config, inputs, evaluate_base=True)
 
 
-@artifacts.register("sft_nomix", deps=DEPS, version=2,
+@artifacts.register("sft_nomix", deps=DEPS, version=4,
                     config=lambda profile: replace(profiles.stage_config("sft", profile), mix_fraction=0.0))
 def build_sft_nomix(out_dir, config: SFTConfig, inputs):
     """The same fine-tuning without rehearsal of pretraining text (to measure forgetting)."""
