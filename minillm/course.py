@@ -149,8 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     # The kernels draw with IPython's inline backend, so every figure lands in the saved notebook
     # (a non-interactive backend such as Agg would leave them empty).
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    # Nobody watches a headless run's progress bars, and tqdm's widget bars (a comm message per
-    # update) once left the 02 notebook waiting forever on a kernel that had finished.
+    # Nobody watches a headless run's progress bars, and tqdm's widget bars send a comm message
+    # per update. (A run can still, rarely, wait forever on a kernel that has finished a cell:
+    # seen in notebooks 02 and 04, both with widgets; nbclient issue #312. Not fixed.)
     os.environ.setdefault("TQDM_DISABLE", "1")
     out_dir = paths.runs_dir(profile)
     notebooks = list_notebooks(args.only)

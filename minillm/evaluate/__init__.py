@@ -33,6 +33,7 @@ from minillm.evaluate.redteam import (
     attack_success_rate,
     make_redteam_set,
     redteam_table,
+    training_attacks,
 )
 from minillm.evaluate.report_card import (
     ModelCard,
@@ -68,6 +69,6 @@ __all__ = [
     "attack_success_rate", "bits_per_byte", "encode_pair", "exact_match", "loglikelihoods",
     "make_redteam_set", "model_table", "normalized_match", "redteam_table", "render_report_card",
     "safety_rates", "save_model_rows", "score_multiple_choice", "score_responses",
-    "sliding_window_perplexity", "summarize", "text_bits_per_byte", "window_plan",
+    "sliding_window_perplexity", "summarize", "text_bits_per_byte", "training_attacks", "window_plan",
     "write_report_card",
 ]

@@ -25,8 +25,8 @@ Every item is an ``sft.Example`` of family ``"refusal"`` with ``meta["harmful"]`
 SFT example and ``responses.score_responses`` gives the table ``attack_success_rate`` reads.
 No user turn is an SFT training prompt: the wrappers are new text, and by default every item
 keeps only requests whose split (``sft.split_of``) is not ``train``. ``requests="train"`` makes
-the opposite set, attacks on train-split requests only, for training against jailbreaks (the
-RLHF stage's red-team prompts): the two sets never share a request.
+the opposite set, attacks on train-split requests only, for training against jailbreaks
+(``training_attacks``: SFT demonstrations and RLHF prompts): the two sets never share a request.
 
     examples = make_redteam_set(world, seed=0)
     table = score_responses(examples, responses, GoldJudge(world))
@@ -242,6 +242,14 @@ def make_redteam_set(world: World, seed: int = 0, n_harmful_per_pattern: int = 1
                     f"{prefix}-s{seed}-{pattern}-{kind}-{len(seen) - 1:03d}", "refusal", messages,
                     "", dict(meta, pattern=pattern, request=request)))
     return examples
+
+
+def training_attacks(world: World, per_pattern: int, seed: int = 0) -> list[Example]:
+    """Attacks to train against: ``per_pattern`` harmful and as many benign look-alikes per
+    pattern, all on train-split requests (none shared with ``make_redteam_set``'s default
+    evaluation set). The SFT stage uses them as demonstrations, the RLHF stage as prompts."""
+    return make_redteam_set(world, seed=seed, n_harmful_per_pattern=per_pattern,
+                            n_benign_per_pattern=per_pattern, requests="train")
 
 
 def redteam_table(examples: list[Example]):

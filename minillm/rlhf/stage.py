@@ -173,7 +173,7 @@ def setting(config: RLHFConfig | RewardConfig, inputs: dict) -> Setting:
     from minillm.data.build import load_sft, world_from
     from minillm.data.tinyworld.judge import GoldJudge
     from minillm.data.tinyworld.sft import make_sft_examples
-    from minillm.evaluate.redteam import make_redteam_set
+    from minillm.evaluate.redteam import training_attacks
     from minillm.rlhf.tinyworld import per_family
     from minillm.sft.stage import fitting, load_sft_model
     from minillm.tokenizer.stage import load_tokenizer
@@ -189,10 +189,8 @@ def setting(config: RLHFConfig | RewardConfig, inputs: dict) -> Setting:
     train = usable(make_sft_examples(world, "train", n_per_family=config.prompts_per_family,
                                      seed=config.prompt_seed), config.prompts_per_family)
     if config.redteam_per_pattern:         # attacks on train-split requests (09 tests held-out ones)
-        k = config.redteam_per_pattern
-        train += fitting(encoding, make_redteam_set(world, seed=config.prompt_seed, n_harmful_per_pattern=k,
-                                                    n_benign_per_pattern=k, requests="train"),
-                         T, room)
+        attacks = training_attacks(world, config.redteam_per_pattern, seed=config.prompt_seed)
+        train += fitting(encoding, attacks, T, room)
     validation = fitting(encoding, load_sft("validation", inputs["tinyworld_sft"]), T, room)
     val = per_family(validation, config.val_per_family)
     used = {ex.id for ex in val}
@@ -370,7 +368,8 @@ def compare_with_sft(policy, name: str, s: Setting, reward_model, config: RLHFCo
     table = pd.concat([sft, new], ignore_index=True)
     result = win_tie_loss(new.gold, sft.gold)
     summary = {"win": result["win"], "tie": result["tie"], "loss": result["loss"],
-               "win_rate": result["win_rate"], "n_prompts": result["n"], "kl": round(float(new.kl.mean()), 4),
+               "win_rate": result["win_rate"], "n_prompts": result["n"],
+               "kl": round(float(new.kl.mean()), 4),
                "gold": round(float(new.gold.mean()), 4), "sft_gold": round(float(sft.gold.mean()), 4),
                "proxy": round(float(new.proxy.mean()), 4),
                "sft_proxy": round(float(sft.proxy.mean()), 4)}

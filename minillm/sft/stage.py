@@ -163,10 +163,10 @@ def training_examples(config: SFTConfig, inputs: dict):
     extended from the same generator when more are asked for (the first ones are identical, and
     the split rule keeps every one of them out of validation and test); then
     ``redteam_per_pattern`` jailbreak-wrapped requests per pattern from the train split
-    (``make_redteam_set(requests="train")``: no request of notebook 09's attacks)."""
+    (``redteam.training_attacks``: no request of notebook 09's attacks)."""
     from minillm.data.build import load_sft, world_from
     from minillm.data.tinyworld.sft import make_sft_examples
-    from minillm.evaluate.redteam import make_redteam_set
+    from minillm.evaluate.redteam import training_attacks
 
     stored = inputs["tinyworld_sft"]
     world = world_from(inputs["tinyworld_world"])
@@ -175,10 +175,8 @@ def training_examples(config: SFTConfig, inputs: dict):
     else:
         examples = make_sft_examples(world, "train", n_per_family=config.train_per_family,
                                      seed=stored.config["seed"])
-    k = config.redteam_per_pattern
-    if k:
-        examples += make_redteam_set(world, seed=config.seed, n_harmful_per_pattern=k,
-                                     n_benign_per_pattern=k, requests="train")
+    if config.redteam_per_pattern:
+        examples += training_attacks(world, config.redteam_per_pattern, seed=config.seed)
     return examples
 
 
