@@ -238,3 +238,115 @@ def test_predict_picks_the_nearest_shape():
     nearest = min(sizes, key=lambda n: abs(np.log(n) - np.log(prediction.n_opt)))
     assert prediction.spec.n_params == nearest
     assert prediction.loss == pytest.approx(float(TRUE_LAW.loss(prediction.spec.n_params, prediction.spec.tokens)))
+
+
+# --- the loss frontier L*(C) and what the prediction states ------------------------------------
+
+# without an irreducible term the compute-optimal loss is exactly a power law:
+# L*(C) = k C^-gamma with gamma = alpha beta / (alpha + beta)
+NO_FLOOR = scaling.ParametricLaw(E=0.0, A=300.0, B=500.0, alpha=0.35, beta=0.30)
+GAMMA = NO_FLOOR.alpha * NO_FLOOR.beta / (NO_FLOOR.alpha + NO_FLOOR.beta)
+
+
+def best_loss(law, flops):
+    return float(law.loss(*law.compute_optimal(flops)))
+
+
+def synthetic_sweep(law, budgets, noise=0.0, seed=0):
+    """A SweepResult whose runs (7 sizes around each budget's optimum) and training curves
+    follow ``law``."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows, curves = [], {}
+    for c in budgets:
+        n_opt, _ = law.compute_optimal(c)
+        for n in n_opt * np.geomspace(1 / 4, 4, 7):
+            key = f"{c:.3g}-{n:.0f}"
+            d = np.geomspace(c / (6 * n) / 10, c / (6 * n), 50)
+            loss = law.loss(n, d) * np.exp(rng.normal(0, noise, len(d)))
+            curves[key] = pd.DataFrame({"flops": 6 * n * d, "loss": loss})
+            rows.append({"key": key, "budget": c, "n_params": n, "tokens": d[-1], "flops": c,
+                         "loss": loss[-1], "vocab_size": 64})
+    return scaling.SweepResult(pd.DataFrame(rows), curves)
+
+
+def test_loss_frontiers_recover_the_exponent():
+    budgets = np.geomspace(1e18, 1e21, 4)
+    result = synthetic_sweep(NO_FLOOR, budgets, noise=0.002)
+    runs = result.runs
+    isoflop = scaling.fit_isoflop(runs.budget, runs.n_params, runs.loss, n_boot=0)
+    envelope = scaling.fit_envelope(result.envelope_curves(), n_boot=0)
+    assert -isoflop.detail["loss"].exponent == pytest.approx(GAMMA, abs=0.01)
+    assert -envelope.detail["loss"].exponent == pytest.approx(GAMMA, abs=0.01)
+    assert envelope.value["alpha_C"] == -envelope.detail["loss"].exponent
+    anchored = scaling.anchored_frontier(envelope, isoflop)
+    assert anchored.exponent == envelope.detail["loss"].exponent
+    # it goes through the largest budget's IsoFLOP minimum ...
+    assert anchored(budgets[-1]) == pytest.approx(isoflop.detail["loss_opt"][-1])
+    # ... and extrapolates 4x past the sweep
+    for law in (anchored, isoflop.detail["loss"]):
+        assert law(4 * budgets[-1]) == pytest.approx(best_loss(NO_FLOOR, 4 * budgets[-1]), rel=0.01)
+
+
+def test_anchored_frontier_keeps_the_validation_level():
+    # train loss below the validation loss by a constant factor: the slope is the same,
+    # the level must come from the (validation) IsoFLOP minima
+    budgets = np.geomspace(1e18, 1e21, 4)
+    result = synthetic_sweep(NO_FLOOR, budgets)
+    train = scaling.SweepResult(result.runs, {k: c.assign(loss=0.8 * c["loss"]) for k, c in result.curves.items()})
+    envelope = scaling.fit_envelope(train.envelope_curves(), n_boot=0)
+    isoflop = scaling.fit_isoflop(result.runs.budget, result.runs.n_params, result.runs.loss, n_boot=0)
+    assert envelope.detail["loss"](1e21) < 0.85 * best_loss(NO_FLOOR, 1e21)
+    assert scaling.anchored_frontier(envelope, isoflop)(4e21) == pytest.approx(best_loss(NO_FLOOR, 4e21), rel=0.01)
+
+
+def prediction_config():
+    from dataclasses import replace
+
+    return replace(CONFIG, shapes=((1, 16), (1, 32), (2, 48), (2, 64)), budgets=(1e18, 1e21))
+
+
+def test_predict_states_the_chosen_method():
+    result = synthetic_sweep(NO_FLOOR, np.geomspace(1e18, 1e21, 4))
+    config = prediction_config()
+    prediction = scaling.predict(NO_FLOOR, result, factor=4, config=config, profile="smoke")
+    assert prediction.flops == pytest.approx(4e21) and prediction.method == "frontier"
+    assert set(prediction.losses) == set(scaling.METHODS)
+    assert prediction.loss == prediction.losses["frontier"]
+    spec = prediction.spec
+    assert prediction.losses["law"] == pytest.approx(float(NO_FLOOR.loss(spec.n_params, spec.tokens)))
+    assert prediction.losses["isoflop"] == pytest.approx(best_loss(NO_FLOOR, 4e21), rel=0.01)
+    for method in scaling.METHODS:
+        chosen = scaling.predict(NO_FLOOR, result, factor=4, config=config, profile="smoke", method=method)
+        assert chosen.method == method and chosen.loss == prediction.losses[method]
+        assert chosen.spec == spec                   # the method changes the loss, not the run
+    with pytest.raises(ValueError, match="unknown method"):
+        scaling.predict(NO_FLOOR, result, config=config, profile="smoke", method="guess")
+
+
+def test_predict_falls_back_to_the_law_without_a_frontier():
+    import pandas as pd
+
+    config = prediction_config()
+    bare = scaling.SweepResult(pd.DataFrame({"budget": [1e21], "vocab_size": [64]}))
+    prediction = scaling.predict(NO_FLOOR, bare, config=config, profile="smoke")
+    assert prediction.method == "law" and set(prediction.losses) == {"law"}
+    # one budget has no IsoFLOP law through 2 valleys: the law again
+    one = synthetic_sweep(NO_FLOOR, [1e21])
+    prediction = scaling.predict(NO_FLOOR, one, config=config, profile="smoke", method="isoflop")
+    assert prediction.method == "law" and prediction.loss == prediction.losses["law"]
+
+
+def test_backtest_predicts_a_budget_of_the_sweep():
+    budgets = np.geomspace(1e18, 1e21, 4)
+    result = synthetic_sweep(NO_FLOOR, budgets, noise=0.001)
+    check = scaling.backtest(result, budgets[:3], budgets[3], config=prediction_config(), profile="smoke")
+    best = result.runs.loss[result.runs.budget == budgets[3]].min()
+    assert check["best actual"] == best and check["fit on"] == sorted(budgets[:3])
+    assert set(check["losses"]) == set(check["errors_pct"]) == set(scaling.METHODS)
+    for method in ("frontier", "isoflop"):
+        assert check["errors_pct"][method] == pytest.approx(100 * (check["losses"][method] - best) / best)
+        assert abs(check["errors_pct"][method]) < 2
+    with pytest.raises(ValueError, match="larger budget"):
+        scaling.backtest(result, budgets, budgets[2])

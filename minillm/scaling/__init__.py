@@ -8,8 +8,11 @@ about equally (~20 tokens per parameter). This package reproduces that study at 
                   under ``artifacts/<profile>/scaling_runs/``; re-runs are instant, killed sweeps
                   resume with the runs not yet done;
 - ``fits``        power laws, Chinchilla approaches 1 (curve envelope), 2 (IsoFLOP parabolas)
-                  and 3 (parametric L(N, D), Huber on log-residuals), with bootstrap intervals;
-- ``predict``     the compute-optimal run for a bigger budget and the loss it should reach;
+                  and 3 (parametric L(N, D), Huber on log-residuals), with bootstrap intervals,
+                  and the loss frontier L*(C) = k C^-gamma;
+- ``predict``     the compute-optimal run for a bigger budget and the loss it should reach (from
+                  the frontier, the IsoFLOP minima or the parametric law), and ``backtest``, the
+                  same prediction made inside the sweep from its smaller budgets;
 - ``accounting``  whole-run FLOPs, hours on a GPU at a given MFU, what a GPU budget buys.
 
     from minillm import scaling
@@ -17,6 +20,7 @@ about equally (~20 tokens per parameter). This package reproduces that study at 
     law = scaling.fit_parametric_ci(result.runs.n_params, result.runs.tokens, result.runs.loss)
     prediction = scaling.predict(law.detail, result)           # a 4x larger budget
     actual = scaling.run_prediction(prediction)                # train it and compare
+    scaling.backtest(result, fit_budgets=(1e11, 2e11), target_budget=4e11)   # check it in the sweep
 """
 
 from minillm.scaling.accounting import (
@@ -37,6 +41,7 @@ from minillm.scaling.fits import (
     Fit,
     ParametricLaw,
     PowerLaw,
+    anchored_frontier,
     bootstrap,
     fit_envelope,
     fit_isoflop,
@@ -46,7 +51,14 @@ from minillm.scaling.fits import (
     frontier,
     isoflop_minimum,
 )
-from minillm.scaling.predict import Prediction, predict, run_prediction
+from minillm.scaling.predict import (
+    METHODS,
+    Prediction,
+    backtest,
+    frontier_losses,
+    predict,
+    run_prediction,
+)
 from minillm.scaling.sweep import (
     RunCache,
     RunSpec,
@@ -60,10 +72,11 @@ from minillm.scaling.sweep import (
 )
 
 __all__ = [
-    "CHINCHILLA_LAW", "GPT3", "KAPLAN_EXPONENTS", "PUBLISHED_EXPONENTS", "TOKENS_PER_PARAM", "Fit",
-    "ParametricLaw", "PowerLaw", "Prediction", "RunCache", "RunSpec", "ScalingConfig", "SweepResult",
-    "bootstrap", "budget_flops", "config_training_flops", "fit_envelope", "fit_isoflop",
-    "fit_parametric", "fit_parametric_ci", "fit_power_law", "frontier", "gpt3_days",
+    "CHINCHILLA_LAW", "GPT3", "KAPLAN_EXPONENTS", "METHODS", "PUBLISHED_EXPONENTS", "TOKENS_PER_PARAM",
+    "Fit", "ParametricLaw", "PowerLaw", "Prediction", "RunCache", "RunSpec", "ScalingConfig",
+    "SweepResult", "anchored_frontier", "backtest", "bootstrap", "budget_flops",
+    "config_training_flops", "fit_envelope", "fit_isoflop", "fit_parametric", "fit_parametric_ci",
+    "fit_power_law", "frontier", "frontier_losses", "gpt3_days",
     "isoflop_minimum", "make_spec", "plan_budget", "plan_sweep", "predict", "rule_of_thumb_optimal",
     "run_prediction", "run_sweep", "sweep", "train_run", "training_flops", "training_seconds",
 ]

@@ -15,9 +15,19 @@ D_opt = C / 6 N_opt like C^b, b = 1 - a):
 Confidence intervals come from the bootstrap: resample runs with replacement, refit, take the
 2.5% and 97.5% quantiles.
 
+The loss of the compute-optimal run also falls as a power law along the frontier,
+L*(C) = k C^-gamma (Kaplan et al.'s L(C_min)). Approaches 1 and 2 each give one:
+``fit_envelope`` along the training curves (train loss, many points) and ``fit_isoflop`` through the
+parabola minima (final validation loss, one point per budget). ``anchored_frontier`` combines them:
+the envelope's slope gamma through the largest budget's IsoFLOP minimum. An irreducible term
+E + k C^-gamma is not identifiable from a few budgets in the early, fast phase of training (on
+the ``cpu`` sweep the best fit puts E at 0), so these laws have none: like the parametric law,
+they cannot know where the curve will bend.
+
     law = fit_parametric(runs.n_params, runs.tokens, runs.loss)
     n_opt, d_opt = law.compute_optimal(4 * 6e12)
     law.loss(n_opt, d_opt)
+    anchored_frontier(fit_envelope(curves), fit_isoflop(budgets, n_params, loss))(4 * 6e12)
 """
 
 from __future__ import annotations
@@ -214,8 +224,19 @@ def fit_isoflop(budgets, n_params, loss, n_boot: int = 200, seed: int = 0) -> Fi
     law = fit_power_law([r[0] for r in rows], [r[1] for r in rows])
     detail = {"budgets": np.array([r[0] for r in rows]), "n_opt": np.array([r[1] for r in rows]),
               "loss_opt": np.array([r[2] for r in rows]), "parabolas": [r[3] for r in rows],
-              "law": law}
+              "law": law,             # N_opt(C)
+              "loss": fit_power_law([r[0] for r in rows], [r[2] for r in rows])}   # L*(C)
     return Fit(fit(everything), bootstrap(fit, len(loss), n_boot, seed, groups=budgets), detail)
+
+
+def anchored_frontier(envelope: Fit, isoflop: Fit) -> PowerLaw:
+    """L*(C) = k C^-gamma with the slope gamma of the training-curve envelope (approach 1: many
+    points along C) through the IsoFLOP minimum of the largest budget that has one (approach 2).
+    The envelope is read off *train* loss, which sits below the final validation loss, so only
+    its slope is used; the level comes from the validation losses."""
+    slope = envelope.detail["loss"].exponent
+    c, loss = isoflop.detail["budgets"][-1], isoflop.detail["loss_opt"][-1]
+    return PowerLaw(float(loss * c ** -slope), float(slope))
 
 
 # --- approach 3: the parametric loss ---------------------------------------------------------
