@@ -7,11 +7,16 @@ by the notebook through ``minillm.report.record``), its wall time and the hardwa
 ``runs/<profile>/REPORT_CARD.md``: every model side by side, plots and a model card
 (``minillm.evaluate.report_card``).
 
-A failing notebook stops the run; the message names the notebook and the cell.
+A failing notebook stops the run; the message names the notebook and the cell. A notebook whose
+cell times out, or whose kernel dies, is run once more from the top before the run stops (its
+finished artifacts are cached, so the second run skips to where the first one stalled): a
+headless run can, rarely, wait forever on a kernel that has finished a widget cell (nbclient
+issue #312), and ``--timeout`` turns that wait into a retry.
 
     python -m minillm.course                 # every notebook
     python -m minillm.course --only 00 03    # some notebooks (their upstream artifacts are
                                              # built on demand by the artifact store)
+    python -m minillm.course --timeout 900 --retries 1   # seconds per cell; reruns of a stalled notebook
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from minillm.evaluate import report_card
 @dataclass
 class NotebookRun:
     notebook: str
-    status: str                 # "ok" or "failed"
+    status: str                 # "ok", "failed" or "timed out" (a cell, or a dead kernel)
     seconds: float
     metrics: dict
     error: str = ""
@@ -86,19 +91,30 @@ def _failing_cell(nb) -> tuple[int, str]:
 def run_notebook(path: Path, out_dir: Path, timeout: int = 1800) -> NotebookRun:
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     profile = profiles.active_profile()
     stale = report.metrics_dir(profile) / f"{path.stem}.json"
     stale.unlink(missing_ok=True)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    current = {"index": -1}
+
+    def on_cell_start(cell, cell_index):
+        current["index"] = cell_index
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", on_cell_start=on_cell_start,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     error = ""
     try:
         client.execute()
         status = "ok"
+    except (CellTimeoutError, DeadKernelError) as e:
+        status = "timed out"
+        index = current["index"]
+        first_line = next((ln for ln in nb.cells[index].source.splitlines() if ln.strip()), "")
+        what = "the kernel died" if isinstance(e, DeadKernelError) else f"no reply within {timeout} s"
+        error = f"{path.name} stalled in cell {index} ({first_line!r}): {what}"
     except CellExecutionError as e:
         status = "failed"
         index, first_line = _failing_cell(nb)
@@ -142,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="*", help="notebook numbers or names, e.g. 00 03")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--retries", type=int, default=1,
+                        help="reruns of a notebook whose cell timed out or whose kernel died")
     args = parser.parse_args(argv)
 
     profile = profiles.active_profile()
@@ -150,8 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     # (a non-interactive backend such as Agg would leave them empty).
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     # Nobody watches a headless run's progress bars, and tqdm's widget bars send a comm message
-    # per update. (A run can still, rarely, wait forever on a kernel that has finished a cell:
-    # seen in notebooks 02 and 04, both with widgets; nbclient issue #312. Not fixed.)
+    # per update. (A run can still, rarely, wait on a kernel that has finished a cell: seen in
+    # notebooks 02 and 04, both with widgets; nbclient issue #312. --timeout and --retries
+    # turn that into a rerun.)
     os.environ.setdefault("TQDM_DISABLE", "1")
     out_dir = paths.runs_dir(profile)
     notebooks = list_notebooks(args.only)
@@ -162,6 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     for path in notebooks:
         print(f"== {path.name} ...", flush=True)
         run = run_notebook(path, out_dir, args.timeout)
+        for attempt in range(args.retries):
+            if run.status != "timed out":
+                break
+            print(f"   {run.error}; running it again ({attempt + 1} of {args.retries})", flush=True)
+            again = run_notebook(path, out_dir, args.timeout)
+            again.seconds += run.seconds
+            run = again
         runs.append(run)
         print(f"   {run.status} in {run.seconds:.0f} s  {run.metrics or ''}", flush=True)
         if run.status != "ok":

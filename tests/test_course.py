@@ -57,3 +57,32 @@ def test_only_selects_notebooks(course_home):
     assert [p.stem for p in course.list_notebooks(["01", "02_c"])] == ["01_b", "02_c"]
     with pytest.raises(SystemExit, match="no notebook matches"):
         course.list_notebooks(["07"])
+
+
+def test_stalled_notebook_is_run_again(course_home, capsys):
+    """A cell that outlives --timeout stops that try; the rerun (here: the cell is fast the
+    second time, as a cached artifact would make it) lets the course go on."""
+    nbs = course_home / "notebooks"
+    marker = course_home / "tried"
+    _notebook(nbs / "00_stalls_once.ipynb", "import pathlib, time",
+              f"# slow the first time\nm = pathlib.Path({str(marker)!r})\n"
+              "first = not m.exists()\nm.touch()\ntime.sleep(60 if first else 0)")
+    _notebook(nbs / "01_after.ipynb", "pass")
+    assert course.main(["--timeout", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "00_stalls_once.ipynb stalled in cell 1 ('# slow the first time')" in out
+    assert "running it again (1 of 1)" in out
+    report = (course_home / "runs" / "smoke" / "REPORT.md").read_text()
+    assert "| 00_stalls_once | ok |" in report and "| 01_after | ok |" in report
+
+
+def test_notebook_that_keeps_stalling_fails_the_run(course_home, capsys):
+    nbs = course_home / "notebooks"
+    _notebook(nbs / "00_slow.ipynb", "import time\ntime.sleep(60)")
+    _notebook(nbs / "01_never.ipynb", "pass")
+    assert course.main(["--timeout", "2", "--retries", "1"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.count("stalled in cell 0") == 1             # the retry message
+    assert "00_slow.ipynb stalled in cell 0" in captured.err and "no reply within 2 s" in captured.err
+    report = (course_home / "runs" / "smoke" / "REPORT.md").read_text()
+    assert "| 00_slow | timed out |" in report and "01_never" not in report
