@@ -89,6 +89,38 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+class Completions:
+    """The new tokens of each row during generation, and which rows have finished.
+
+    ``add(token)`` takes one freshly sampled token per row: a row that already finished gets
+    ``pad_id`` instead (its column still has to be filled), a row that draws one of
+    ``stop_tokens`` finishes without keeping it, and every other token is appended to its row's
+    list (``tokens``) and streamed to ``on_token(row, token_id)``.
+    """
+
+    def __init__(self, batch_size: int, stop_tokens: Sequence[int], pad_id: int,
+                 on_token: Callable[[int, int], None] | None, device):
+        self.tokens: list[list[int]] = [[] for _ in range(batch_size)]
+        self.finished = torch.zeros(batch_size, dtype=torch.bool, device=device)
+        self.stops = torch.tensor(list(stop_tokens), dtype=torch.long, device=device)
+        self.pad_id, self.on_token = pad_id, on_token
+
+    def add(self, token: torch.Tensor) -> torch.Tensor:
+        """Record one token per row; returns them with finished rows set to ``pad_id``."""
+        token = token.masked_fill(self.finished, self.pad_id)
+        is_stop = torch.isin(token, self.stops) & ~self.finished
+        for i, t in enumerate(token.tolist()):
+            if not self.finished[i] and not is_stop[i]:
+                self.tokens[i].append(t)
+                if self.on_token is not None:
+                    self.on_token(i, t)
+        self.finished |= is_stop
+        return token
+
+    def all_finished(self) -> bool:
+        return bool(self.finished.all())
+
+
 @torch.no_grad()
 def generate(model, prompts: Sequence[Sequence[int]] | Sequence[int], max_new_tokens: int, *,
              temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
@@ -129,24 +161,14 @@ def generate(model, prompts: Sequence[Sequence[int]] | Sequence[int], max_new_to
         cache = KVCache(model.config.n_layer, total)
     logits, _ = model(ids, positions=positions, attention_mask=attention_mask(key_valid, 0, width),
                       cache=cache)
-    outputs: list[list[int]] = [[] for _ in range(B)]
-    finished = torch.zeros(B, dtype=torch.bool, device=device)
-    stops = torch.tensor(list(stop_tokens), dtype=torch.long, device=device)
+    outputs = Completions(B, stop_tokens, pad_id, on_token, device)
     for n in range(max_new_tokens):
-        token = sample_next(logits[:, -1], temperature, top_k, top_p, generator)
-        token = token.masked_fill(finished, pad_id)
-        is_stop = torch.isin(token, stops) & ~finished
-        for i, t in enumerate(token.tolist()):
-            if not finished[i] and not is_stop[i]:
-                outputs[i].append(t)
-                if on_token is not None:
-                    on_token(i, t)
-        finished |= is_stop
-        if n == max_new_tokens - 1 or bool(finished.all()):
+        token = outputs.add(sample_next(logits[:, -1], temperature, top_k, top_p, generator))
+        if n == max_new_tokens - 1 or outputs.all_finished():
             break
         step = ids.shape[1]
         ids = torch.cat([ids, token[:, None]], dim=1)
-        key_valid = torch.cat([key_valid, ~finished[:, None]], dim=1)
+        key_valid = torch.cat([key_valid, ~outputs.finished[:, None]], dim=1)
         positions = torch.cat([positions, positions[:, -1:] + 1], dim=1)
         if use_cache:
             logits, _ = model(token[:, None], positions=positions[:, -1:], cache=cache,
@@ -155,7 +177,7 @@ def generate(model, prompts: Sequence[Sequence[int]] | Sequence[int], max_new_to
             logits, _ = model(ids, positions=positions,
                               attention_mask=attention_mask(key_valid, 0, step + 1))
     model.train(was_training)
-    return outputs[0] if single else outputs
+    return outputs.tokens[0] if single else outputs.tokens
 
 
 def complete(model, encoding, prompt: str | Sequence[str], max_new_tokens: int = 50,

@@ -274,6 +274,19 @@ def test_grpo_raises_a_verifiable_reward_and_keeps_the_reference_frozen():
         GRPOConfig(group_size=1)
 
 
+def test_grpo_is_deterministic_over_minibatches_and_epochs():
+    def run():
+        policy = tiny_gpt(1)
+        config = GRPOConfig(group_size=4, max_new_tokens=4, lr=1e-2, minibatch_size=6, epochs=2,
+                            seed=3)
+        reward_fn = verifiable_reward(lambda prompt, response: TARGET in response)
+        trainer = GRPOTrainer(policy, copy.deepcopy(policy), reward_fn, config)
+        return trainer.train(cycle_batches(PROMPTS[:8], 4, seed=1), n_steps=2)
+
+    first, second = run(), run()
+    assert first.equals(second) and list(first["step"]) == [1, 2]
+
+
 # --- labelling ------------------------------------------------------------------------------------
 
 def render(messages) -> str:

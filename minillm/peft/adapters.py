@@ -38,7 +38,7 @@ from pathlib import Path
 import torch
 
 from minillm.fileio import sha256_file
-from minillm.generate import KVCache, attention_mask, sample_next
+from minillm.generate import Completions, KVCache, attention_mask, sample_next
 from minillm.peft.lora import LoRA, LoRAConfig, lora_layers, set_active_adapters
 from minillm.peft.prefix import PrefixConfig, PrefixTuning
 from minillm.peft.soft_prompt import SoftPrompt, SoftPromptConfig
@@ -193,27 +193,17 @@ def generate_with_adapters(model, prompts, max_new_tokens: int, *, soft_prompts=
     new_ids = torch.empty(B, 0, dtype=torch.long, device=device)
     # without the cache, a cache still carries the prefix block (start_cache: None if no prefix)
     cache = start_cache(model, lay, W + max_new_tokens if use_cache else prefix_only(lay, W))
-    outputs: list[list[int]] = [[] for _ in range(B)]
-    finished = torch.zeros(B, dtype=torch.bool, device=device)
-    stops = torch.tensor(list(stop_tokens), dtype=torch.long, device=device)
+    outputs = Completions(B, stop_tokens, pad_id, on_token, device)
     with lora_selection(model, lora):
         logits, _ = model(None, inputs_embeds=lay.embeds, positions=positions, cache=cache,
                           attention_mask=attention_mask(key_valid, Pm, W))
         for n in range(max_new_tokens):
-            token = sample_next(logits[:, -1], temperature, top_k, top_p, generator)
-            token = token.masked_fill(finished, pad_id)
-            is_stop = torch.isin(token, stops) & ~finished
-            for i, t in enumerate(token.tolist()):
-                if not finished[i] and not is_stop[i]:
-                    outputs[i].append(t)
-                    if on_token is not None:
-                        on_token(i, t)
-            finished |= is_stop
-            if n == max_new_tokens - 1 or bool(finished.all()):
+            token = outputs.add(sample_next(logits[:, -1], temperature, top_k, top_p, generator))
+            if n == max_new_tokens - 1 or outputs.all_finished():
                 break
             width = W + new_ids.shape[1]                  # token columns before this token
             new_ids = torch.cat([new_ids, token[:, None]], dim=1)
-            key_valid = torch.cat([key_valid, ~finished[:, None]], dim=1)
+            key_valid = torch.cat([key_valid, ~outputs.finished[:, None]], dim=1)
             positions = torch.cat([positions, positions[:, -1:] + 1], dim=1)
             if use_cache:
                 logits, _ = model(token[:, None], positions=positions[:, -1:], cache=cache,
@@ -224,7 +214,7 @@ def generate_with_adapters(model, prompts, max_new_tokens: int, *, soft_prompts=
                                   cache=start_cache(model, lay, prefix_only(lay, width + 1)),
                                   attention_mask=attention_mask(key_valid, Pm, width + 1))
     model.train(was_training)
-    return outputs[0] if single else outputs
+    return outputs.tokens[0] if single else outputs.tokens
 
 
 def generate_with_soft_prompt(model, soft_prompt: SoftPrompt, prompts, max_new_tokens: int, **kw):

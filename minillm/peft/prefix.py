@@ -36,7 +36,7 @@ import torch.nn as nn
 
 from minillm.generate import KVCache
 from minillm.generate import attention_mask as make_attention_mask
-from minillm.peft.soft_prompt import init_token_ids
+from minillm.peft.soft_prompt import AdaptedModel, init_token_ids
 
 PREFIX_INITS = ("vocab", "text")
 
@@ -165,30 +165,20 @@ class PrefixTuning(nn.Module):
         return cache
 
 
-class PrefixModel(nn.Module):
+class PrefixModel(AdaptedModel):
     """A frozen GPT behind a prefix, with GPT's forward signature, ready for ``Trainer``.
 
     Plain (B, T) batches (right padding with -100 targets is fine); logits (B, T, vocab).
     """
 
     def __init__(self, model, prefix: PrefixTuning, freeze_base: bool = True):
-        super().__init__()
         c = model.config
         if prefix.shape[:2] + prefix.shape[3:] != (c.n_layer, c.kv_heads, c.head_dim):
             raise ValueError(f"the prefix has shape {prefix.shape} (n_layer, kv_heads, P, head_dim) "
                              f"but the model has n_layer={c.n_layer}, kv_heads={c.kv_heads}, "
                              f"head_dim={c.head_dim}")
-        self.base, self.prefix = model, prefix.to(model.device)
-        if freeze_base:
-            model.requires_grad_(False)
-
-    @property
-    def config(self):
-        return self.base.config
-
-    @property
-    def device(self) -> torch.device:
-        return self.base.device
+        super().__init__(model, freeze_base)
+        self.prefix = prefix.to(model.device)
 
     def forward(self, idx=None, targets=None, *, positions=None, attention_mask=None, cache=None,
                 ignore_index: int = -100, inputs_embeds=None):

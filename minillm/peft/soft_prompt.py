@@ -104,19 +104,15 @@ class SoftPrompt(nn.Module):
         return torch.cat([soft, token_embeds], dim=1)
 
 
-class SoftPromptModel(nn.Module):
-    """A frozen GPT behind a soft prompt, with GPT's forward signature, ready for ``Trainer``.
+class AdaptedModel(nn.Module):
+    """What ``SoftPromptModel`` and ``PrefixModel`` share: a GPT (``self.base``, frozen unless
+    ``freeze_base=False``) behind a trainable adapter, which passes on the base's ``config`` and
+    ``device`` so that ``Trainer`` can treat the wrapper as the model. A subclass checks its
+    adapter fits the model, calls ``super().__init__`` and then stores the adapter."""
 
-    ``forward(idx, targets)`` returns logits for the ``T`` real positions only (shape (B, T, vocab),
-    as the bare model would) and the loss over them; the virtual positions carry no loss.
-    """
-
-    def __init__(self, model, soft_prompt: SoftPrompt, freeze_base: bool = True):
+    def __init__(self, model, freeze_base: bool = True):
         super().__init__()
-        if soft_prompt.embeddings.shape[1] != model.config.n_embd:
-            raise ValueError(f"the soft prompt has vectors of size {soft_prompt.embeddings.shape[1]} "
-                             f"but the model's n_embd is {model.config.n_embd}")
-        self.base, self.soft_prompt = model, soft_prompt.to(model.device)
+        self.base = model
         if freeze_base:
             model.requires_grad_(False)
 
@@ -127,6 +123,21 @@ class SoftPromptModel(nn.Module):
     @property
     def device(self) -> torch.device:
         return self.base.device
+
+
+class SoftPromptModel(AdaptedModel):
+    """A frozen GPT behind a soft prompt, with GPT's forward signature, ready for ``Trainer``.
+
+    ``forward(idx, targets)`` returns logits for the ``T`` real positions only (shape (B, T, vocab),
+    as the bare model would) and the loss over them; the virtual positions carry no loss.
+    """
+
+    def __init__(self, model, soft_prompt: SoftPrompt, freeze_base: bool = True):
+        if soft_prompt.embeddings.shape[1] != model.config.n_embd:
+            raise ValueError(f"the soft prompt has vectors of size {soft_prompt.embeddings.shape[1]} "
+                             f"but the model's n_embd is {model.config.n_embd}")
+        super().__init__(model, freeze_base)
+        self.soft_prompt = soft_prompt.to(model.device)
 
     def forward(self, idx=None, targets=None, *, positions=None, attention_mask=None, cache=None,
                 ignore_index: int = -100, inputs_embeds=None):

@@ -24,24 +24,14 @@ averaged first, then the responses:
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
-from minillm.device import precision_for
-from minillm.rlhf.logprobs import make_batch, masked_mean, token_logprobs
-from minillm.rlhf.ppo import (
-    check_prompts,
-    check_reference,
-    kl_penalty,
-    run_steps,
-    sample_responses,
-    scores_tensor,
-)
-from minillm.train import TrainConfig, make_optimizer
+from minillm.rlhf.logprobs import masked_mean, token_logprobs
+from minillm.rlhf.ppo import RolloutTrainer, check_prompts, kl_penalty, mean_stats, scores_tensor
 
 
 def group_advantages(rewards: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
@@ -108,38 +98,22 @@ class GRPOConfig:
             raise ValueError("need beta >= 0, clip_range > 0 and lr > 0")
 
 
-class GRPOTrainer:
+class GRPOTrainer(RolloutTrainer):
     """GRPO on ``policy`` (trained in place, eval mode so dropout stays off) against a frozen
     ``ref``. ``step(prompts)`` samples ``group_size`` responses per prompt and updates;
     ``train(prompt_batches, n_steps)`` returns the history DataFrame."""
 
     def __init__(self, policy: nn.Module, ref: nn.Module, reward_fn: Callable,
                  config: GRPOConfig | None = None):
-        self.config = config = config or GRPOConfig()
-        self.policy, self.reward_fn = policy, reward_fn
-        self.ref = check_reference(policy, ref)
-        self.device = policy.device
-        self.precision = precision_for(self.device)
-        self.optimizer = make_optimizer(policy, TrainConfig(lr=config.lr, min_lr=0.0,
-                                                            weight_decay=config.weight_decay))
-        self.rng = random.Random(config.seed)
-        self.shuffler = torch.Generator().manual_seed(config.seed)
-        self.history: list[dict] = []
-        self.last_rollout: dict = {}
+        super().__init__(policy, ref, reward_fn, config or GRPOConfig())
 
     @torch.no_grad()
     def rollout(self, prompts: Sequence[Sequence[int]]) -> dict:
         cfg = self.config
         prompts = check_prompts(prompts, self.policy, cfg.max_new_tokens)
         grouped = [p for p in prompts for _ in range(cfg.group_size)]     # G copies, side by side
-        self.policy.eval()
-        responses = sample_responses(self.policy, grouped, cfg.max_new_tokens, cfg.eos_id,
-                                     cfg.pad_id, seed=self.rng.randrange(2**31))
-        batch = make_batch(grouped, responses, cfg.pad_id, self.device)
+        responses, batch, (logits, _), ref_logits = self.sample_batch(grouped)
         ids, mask = batch["input_ids"], batch["response_mask"]
-        with self.precision.autocast(self.device):
-            logits, _ = self.policy(ids)
-            ref_logits, _ = self.ref(ids)
         scores = scores_tensor(self.reward_fn, grouped, responses, self.device)
         advantages = group_advantages(scores.view(len(prompts), cfg.group_size), cfg.eps).flatten()
         self.last_rollout = {"prompts": grouped, "responses": responses, "scores": scores.tolist()}
@@ -149,25 +123,16 @@ class GRPOTrainer:
 
     def update(self, rollout: dict) -> dict[str, float]:
         cfg = self.config
-        B = rollout["input_ids"].shape[0]
         logs = []
-        for _ in range(cfg.epochs):
-            order = torch.randperm(B, generator=self.shuffler).to(self.device)
-            for start in range(0, B, cfg.minibatch_size):
-                idx = order[start:start + cfg.minibatch_size]
-                ids, mask = rollout["input_ids"][idx], rollout["response_mask"][idx]
-                with self.precision.autocast(self.device):
-                    logits, _ = self.policy(ids)
-                logp = token_logprobs(logits, ids)
-                loss, stats = grpo_loss(logp, rollout["logp"][idx], rollout["ref_logp"][idx],
-                                        rollout["advantages"][idx], mask, cfg.clip_range, cfg.beta)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.max_grad_norm > 0:
-                    torch.nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
-                self.optimizer.step()
-                logs.append({"loss": float(loss.detach()), **stats})
-        return {k: sum(row[k] for row in logs) / len(logs) for k in logs[0]}
+        for idx, ids, mask in self.minibatches(rollout, cfg.epochs):
+            with self.precision.autocast(self.device):
+                logits, _ = self.policy(ids)
+            logp = token_logprobs(logits, ids)
+            loss, stats = grpo_loss(logp, rollout["logp"][idx], rollout["ref_logp"][idx],
+                                    rollout["advantages"][idx], mask, cfg.clip_range, cfg.beta)
+            self.gradient_step(loss)
+            logs.append({"loss": float(loss.detach()), **stats})
+        return mean_stats(logs)
 
     def step(self, prompts: Sequence[Sequence[int]]) -> dict[str, float]:
         """One group rollout + update. Stats: mean reward, share of groups with no spread
@@ -180,8 +145,3 @@ class GRPOTrainer:
         stats.update(self.update(rollout))
         self.history.append(stats)
         return stats
-
-    def train(self, prompt_batches: Iterable[Sequence[Sequence[int]]], n_steps: int,
-              callback: Callable[[GRPOTrainer, dict], bool | None] | None = None):
-        """``n_steps`` steps; ``callback(trainer, stats)`` may return True to stop. A DataFrame."""
-        return run_steps(self, prompt_batches, n_steps, callback)

@@ -215,6 +215,94 @@ def scores_tensor(reward_fn, prompts, responses, device) -> torch.Tensor:
     return scores
 
 
+# --- what both trainers share ----------------------------------------------------------------
+
+def mean_stats(rows: list[dict[str, float]]) -> dict[str, float]:
+    """The mean of each stat over the rows (one row per minibatch)."""
+    return {k: sum(row[k] for row in rows) / len(rows) for k in rows[0]}
+
+
+class RolloutTrainer:
+    """The machinery PPOTrainer and GRPOTrainer share; each adds its own ``rollout`` (how it turns
+    scores into advantages), ``update`` (its loss) and ``step`` (its stats).
+
+    ``self.model`` is what runs and trains: the policy itself, or with ``value_head=True`` the
+    policy plus PPO's value head. Randomness is seeded by ``config.seed``: ``rng`` draws one
+    sampling seed per rollout and ``shuffler`` orders the minibatches, so a run repeats exactly.
+    The config needs ``max_new_tokens``, ``eos_id``, ``pad_id``, ``lr``, ``weight_decay``,
+    ``minibatch_size``, ``max_grad_norm`` and ``seed``.
+    """
+
+    def __init__(self, policy: nn.Module, ref: nn.Module, reward_fn: Callable, config,
+                 value_head: bool = False):
+        self.config = config
+        self.policy, self.reward_fn = policy, reward_fn
+        self.ref = check_reference(policy, ref)
+        self.model = PolicyWithValueHead(policy).to(policy.device) if value_head else policy
+        self.device = policy.device
+        self.precision = precision_for(self.device)
+        self.optimizer = make_optimizer(self.model, TrainConfig(lr=config.lr, min_lr=0.0,
+                                                                weight_decay=config.weight_decay))
+        self.rng = random.Random(config.seed)
+        self.shuffler = torch.Generator().manual_seed(config.seed)
+        self.history: list[dict] = []
+        self.last_rollout: dict = {}
+
+    def sample_batch(self, prompts: list[list[int]]):
+        """The start of every rollout: sample a response to each prompt (eval mode, a fresh seed
+        from ``rng``), pad prompts + responses into one batch (``make_batch``) and run it through
+        the model and the reference. Returns ``(responses, batch, model_output, ref_logits)``;
+        ``model_output`` is whatever ``self.model`` returns: (logits, values) or (logits, loss)."""
+        cfg = self.config
+        self.model.eval()
+        responses = sample_responses(self.policy, prompts, cfg.max_new_tokens, cfg.eos_id,
+                                     cfg.pad_id, seed=self.rng.randrange(2**31))
+        batch = make_batch(prompts, responses, cfg.pad_id, self.device)
+        with self.precision.autocast(self.device):
+            model_output = self.model(batch["input_ids"])
+            ref_logits, _ = self.ref(batch["input_ids"])
+        return responses, batch, model_output, ref_logits
+
+    def minibatches(self, rollout: dict, epochs: int):
+        """``epochs`` passes over the rollout's rows, each in a fresh shuffled order, in chunks of
+        ``minibatch_size``: yields ``(idx, input_ids, response_mask)`` for each chunk."""
+        B, size = rollout["input_ids"].shape[0], self.config.minibatch_size
+        for _ in range(epochs):
+            order = torch.randperm(B, generator=self.shuffler).to(self.device)
+            for start in range(0, B, size):
+                idx = order[start:start + size]
+                yield idx, rollout["input_ids"][idx], rollout["response_mask"][idx]
+
+    def gradient_step(self, loss: torch.Tensor) -> None:
+        """Backpropagate ``loss``, clip the gradient norm (unless ``max_grad_norm`` is 0), step."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm)
+        self.optimizer.step()
+
+    def train(self, prompt_batches: Iterable[Sequence[Sequence[int]]], n_steps: int,
+              callback: Callable[[RolloutTrainer, dict], bool | None] | None = None):
+        """``n_steps`` steps on batches from ``prompt_batches`` (e.g. ``cycle_batches(prompts,
+        16)``); ``callback(trainer, stats)`` after each may return True to stop early. The full
+        history as a DataFrame."""
+        import pandas as pd
+
+        if n_steps < 1:
+            raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+        batches = iter(prompt_batches)
+        for _ in range(n_steps):
+            try:
+                prompts = next(batches)
+            except StopIteration:
+                raise ValueError("prompt_batches ran out; pass an endless iterator such as "
+                                 "cycle_batches(prompts, batch_size)") from None
+            stats = self.step(prompts)
+            if callback is not None and callback(self, stats):
+                break
+        return pd.DataFrame(self.history)
+
+
 # --- the trainer -----------------------------------------------------------------------------
 
 @dataclass
@@ -252,7 +340,7 @@ class PPOConfig:
             raise ValueError("lr, clip_range and clip_range_value must be > 0")
 
 
-class PPOTrainer:
+class PPOTrainer(RolloutTrainer):
     """PPO on ``policy`` (trained in place) against a frozen ``ref``; see the module docstring.
 
     ``step(prompts)`` runs one rollout + update and returns its stats; ``train`` loops and returns
@@ -263,33 +351,17 @@ class PPOTrainer:
 
     def __init__(self, policy: nn.Module, ref: nn.Module, reward_fn: Callable,
                  config: PPOConfig | None = None):
-        self.config = config = config or PPOConfig()
-        self.policy, self.reward_fn = policy, reward_fn
-        self.ref = check_reference(policy, ref)
-        self.model = PolicyWithValueHead(policy).to(policy.device)
-        self.device = policy.device
-        self.precision = precision_for(self.device)
-        self.optimizer = make_optimizer(self.model, TrainConfig(lr=config.lr, min_lr=0.0,
-                                                                weight_decay=config.weight_decay))
-        self.kl_controller = KLController(config.kl_coef, config.kl_target, config.kl_horizon)
-        self.rng = random.Random(config.seed)
-        self.shuffler = torch.Generator().manual_seed(config.seed)
-        self.history: list[dict] = []
-        self.last_rollout: dict = {}
+        super().__init__(policy, ref, reward_fn, config or PPOConfig(), value_head=True)
+        cfg = self.config
+        self.kl_controller = KLController(cfg.kl_coef, cfg.kl_target, cfg.kl_horizon)
 
     @torch.no_grad()
     def rollout(self, prompts: Sequence[Sequence[int]]) -> dict:
         """Sample, score and compute per-token rewards, advantages and returns (no update)."""
         cfg = self.config
         prompts = check_prompts(prompts, self.policy, cfg.max_new_tokens)
-        self.model.eval()
-        responses = sample_responses(self.policy, prompts, cfg.max_new_tokens, cfg.eos_id,
-                                     cfg.pad_id, seed=self.rng.randrange(2**31))
-        batch = make_batch(prompts, responses, cfg.pad_id, self.device)
+        responses, batch, (logits, values), ref_logits = self.sample_batch(prompts)
         ids, mask = batch["input_ids"], batch["response_mask"]
-        with self.precision.autocast(self.device):
-            logits, values = self.model(ids)
-            ref_logits, _ = self.ref(ids)
         logp = token_logprobs(logits, ids) * mask
         ref_logp = token_logprobs(ref_logits, ids) * mask
         scores = scores_tensor(self.reward_fn, prompts, responses, self.device)
@@ -307,33 +379,23 @@ class PPOTrainer:
     def update(self, rollout: dict) -> dict[str, float]:
         """``ppo_epochs`` passes of shuffled minibatches over one rollout; mean stats."""
         cfg = self.config
-        B = rollout["input_ids"].shape[0]
         logs: list[dict] = []
-        for _ in range(cfg.ppo_epochs):
-            order = torch.randperm(B, generator=self.shuffler).to(self.device)
-            for start in range(0, B, cfg.minibatch_size):
-                idx = order[start:start + cfg.minibatch_size]
-                ids, mask = rollout["input_ids"][idx], rollout["response_mask"][idx]
-                with self.precision.autocast(self.device):
-                    logits, values = self.model(ids)
-                logp = token_logprobs(logits, ids)
-                pg_loss, pg_stats = ppo_policy_loss(logp, rollout["logp"][idx],
-                                                    rollout["advantages"][idx], mask,
-                                                    cfg.clip_range)
-                vf_loss, vf_stats = ppo_value_loss(values, rollout["values"][idx],
-                                                   rollout["returns"][idx], mask,
-                                                   cfg.clip_range_value)
-                entropy = masked_mean(entropy_from_logits(logits), mask)
-                loss = pg_loss + cfg.vf_coef * vf_loss - cfg.entropy_coef * entropy
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.max_grad_norm > 0:
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
-                self.optimizer.step()
-                logs.append({"policy_loss": float(pg_loss.detach()),
-                             "value_loss": float(vf_loss.detach()),
-                             "entropy": float(entropy.detach()), **pg_stats, **vf_stats})
-        return {k: sum(row[k] for row in logs) / len(logs) for k in logs[0]}
+        for idx, ids, mask in self.minibatches(rollout, cfg.ppo_epochs):
+            with self.precision.autocast(self.device):
+                logits, values = self.model(ids)
+            logp = token_logprobs(logits, ids)
+            pg_loss, pg_stats = ppo_policy_loss(logp, rollout["logp"][idx],
+                                                rollout["advantages"][idx], mask, cfg.clip_range)
+            vf_loss, vf_stats = ppo_value_loss(values, rollout["values"][idx],
+                                               rollout["returns"][idx], mask,
+                                               cfg.clip_range_value)
+            entropy = masked_mean(entropy_from_logits(logits), mask)
+            loss = pg_loss + cfg.vf_coef * vf_loss - cfg.entropy_coef * entropy
+            self.gradient_step(loss)
+            logs.append({"policy_loss": float(pg_loss.detach()),
+                         "value_loss": float(vf_loss.detach()),
+                         "entropy": float(entropy.detach()), **pg_stats, **vf_stats})
+        return mean_stats(logs)
 
     def step(self, prompts: Sequence[Sequence[int]]) -> dict[str, float]:
         """One rollout + update. Stats: mean score (``reward``), KL to the reference (summed over
@@ -353,29 +415,3 @@ class PPOTrainer:
         self.kl_controller.update(kl_per_sequence, len(rollout["scores"]))
         self.history.append(stats)
         return stats
-
-    def train(self, prompt_batches: Iterable[Sequence[Sequence[int]]], n_steps: int,
-              callback: Callable[[PPOTrainer, dict], bool | None] | None = None):
-        """``n_steps`` steps on batches from ``prompt_batches`` (e.g. ``cycle_batches(prompts,
-        16)``); ``callback(trainer, stats)`` after each may return True to stop early. The full
-        history as a DataFrame."""
-        return run_steps(self, prompt_batches, n_steps, callback)
-
-
-def run_steps(trainer, prompt_batches: Iterable, n_steps: int, callback=None):
-    """The loop shared by PPOTrainer and GRPOTrainer."""
-    import pandas as pd
-
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
-    batches = iter(prompt_batches)
-    for _ in range(n_steps):
-        try:
-            prompts = next(batches)
-        except StopIteration:
-            raise ValueError("prompt_batches ran out; pass an endless iterator such as "
-                             "cycle_batches(prompts, batch_size)") from None
-        stats = trainer.step(prompts)
-        if callback is not None and callback(trainer, stats):
-            break
-    return pd.DataFrame(trainer.history)
