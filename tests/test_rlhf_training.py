@@ -9,7 +9,13 @@ from minillm.model import GPT, GPTConfig
 from minillm.rlhf.dpo import DPOConfig, DPOLoss, preference_eval_batches, train_dpo
 from minillm.rlhf.grpo import GRPOConfig, GRPOTrainer, verifiable_reward
 from minillm.rlhf.labeling import Comparison, PreferenceLabeler, gold_judge_fn, label_headless
-from minillm.rlhf.logprobs import PreferenceBatches, cycle_batches, make_batch, sequence_logprobs
+from minillm.rlhf.logprobs import (
+    PreferenceBatches,
+    cycle_batches,
+    make_batch,
+    reference_sequence_logps,
+    sequence_logprobs,
+)
 from minillm.rlhf.ppo import PolicyWithValueHead, PPOConfig, PPOTrainer, sample_responses
 from minillm.rlhf.reward import RewardModel, RewardModelLoss, evaluate_reward_model
 from minillm.train import TrainConfig, Trainer
@@ -127,6 +133,27 @@ def test_dpo_reference_logps_precomputed_equal_computed_on_the_fly():
     torch.testing.assert_close(loss(policy, precomputed), loss(policy, live), atol=1e-5, rtol=1e-5)
     with pytest.raises(ValueError, match="reference"):
         DPOLoss(None)(policy, live)
+
+
+def test_reference_logps_are_computed_once_per_pair_and_only_for_pairs_drawn():
+    ref = tiny_gpt(5)
+    triples = toy_triples(10, seed=3)
+    calls = []
+    hook = ref.register_forward_hook(lambda module, args, out: calls.append(args[0].shape[0]))
+    batches = PreferenceBatches(triples, 4, seed=0, reference_model=ref)
+    order = cycle_batches(range(10), 4, 0, True)                 # the same draws, for checking
+    assert calls == []                                           # nothing scored up front
+    first, first_idx = next(batches), next(order)
+    assert sum(calls) == 8                                       # 4 pairs: chosen + rejected rows
+    assert (~torch.isnan(batches.ref_logps[:, 0])).sum() == 4
+    for _ in range(5):                                           # 2 more batches finish the epoch,
+        next(batches)                                            # then pairs come back
+    hook.remove()
+    assert sum(calls) == 20                                      # every pair scored exactly once
+    exact = reference_sequence_logps(ref, triples)
+    torch.testing.assert_close(batches.ref_logps, exact, atol=1e-5, rtol=1e-5)
+    expected = torch.cat([exact[list(first_idx), 0], exact[list(first_idx), 1]])
+    torch.testing.assert_close(first["ref_logps"], expected, atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("loss_type", ["sigmoid", "ipo"])

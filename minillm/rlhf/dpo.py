@@ -107,7 +107,7 @@ class DPOConfig:
     beta: float = 0.1
     loss_type: str = "sigmoid"         # or "ipo"
     batch_size: int = 8                # pairs per step
-    precompute_reference: bool = True  # score every pair with the reference once, up front
+    precompute_reference: bool = True  # score each pair with the reference once (when first drawn)
     seed: int = 0
 
     def __post_init__(self):

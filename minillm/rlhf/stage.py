@@ -129,7 +129,7 @@ profiles.register_stage(
                             dpo_batch_size=8, rm_batch_size=8, max_new_tokens=16, eval_every=2,
                             sweep_betas=(0.3,), hack_steps_factor=1.0, sweep_ppo_steps=2,
                             redteam_per_pattern=1),
-        "cpu": RLHFConfig(prompts_per_family=120, val_per_family=40, curve_per_family=6,
+        "cpu": RLHFConfig(prompts_per_family=240, val_per_family=40, curve_per_family=6,
                           eval_per_family=50, rm_steps=300, ppo_steps=60, dpo_steps=120,
                           dpo_lr=5e-5, hack_steps_factor=1.5, sweep_betas=(0.5,),
                           redteam_per_pattern=40),
@@ -230,9 +230,16 @@ def _save_gpt(model, out_dir, inputs, config: RLHFConfig, **extra) -> None:
 
 # --- the reward model --------------------------------------------------------------------------
 
-@artifacts.register("reward_model", deps=DEPS, stage="rlhf", version=3, config=reward_config)
+TRAIN_PAIRS_SCORED = 1000   # training pairs the reward model scores after training (train accuracy)
+
+
+@artifacts.register("reward_model", deps=DEPS, stage="rlhf", version=4, config=reward_config)
 def build_reward_model(out_dir, config: RewardConfig, inputs):
-    """Judge-labelled pairs and a Bradley-Terry reward model on a copy of the SFT model."""
+    """Judge-labelled pairs and a Bradley-Terry reward model on a copy of the SFT model.
+    ``pairs.parquet`` holds every pair; its ``r_chosen``/``r_rejected`` (the reward model's
+    scores) are set for every held-out pair and ``TRAIN_PAIRS_SCORED`` training pairs (NaN on
+    the rest)."""
+    import numpy as np
     import pandas as pd
     from safetensors.torch import save_model
 
@@ -267,9 +274,16 @@ def build_reward_model(out_dir, config: RewardConfig, inputs):
     trainer.save_metrics(out_dir)
     model = trainer.model.cpu().eval()
 
-    scores = model.score([p + c for p, c, _ in triples], s.pad)
-    scores_rejected = model.score([p + r for p, _, r in triples], s.pad)
-    pairs = pairs.assign(r_chosen=scores, r_rejected=scores_rejected)
+    # scores of every held-out pair and of a fixed sample of training pairs (the train accuracy;
+    # scoring all of them would cost as much as the training)
+    rng = np.random.default_rng(config.seed)
+    sample = rng.choice(np.flatnonzero(is_train), min(TRAIN_PAIRS_SCORED, int(is_train.sum())),
+                        replace=False)
+    scored = np.flatnonzero(~is_train).tolist() + sorted(sample.tolist())
+    r_chosen, r_rejected = np.full(len(pairs), np.nan), np.full(len(pairs), np.nan)
+    r_chosen[scored] = model.score([triples[i][0] + triples[i][1] for i in scored], s.pad)
+    r_rejected[scored] = model.score([triples[i][0] + triples[i][2] for i in scored], s.pad)
+    pairs = pairs.assign(r_chosen=r_chosen, r_rejected=r_rejected)
     pairs.to_parquet(out_dir / "pairs.parquet", index=False)
     save_model(model, str(out_dir / "model.safetensors"))
     info = {"model": s.sft.config.to_dict(), "tokenizer_key": inputs["tokenizer"].key,
@@ -281,8 +295,7 @@ def build_reward_model(out_dir, config: RewardConfig, inputs):
                  for k, v in right.groupby(held_out.source).mean().items()}
     return {"train_pairs": len(train), "val_pairs": len(val),
             "val_accuracy": round(float(right.mean()), 4), **by_source,
-            "train_accuracy": round(float((pairs[pairs.split == "train"].r_chosen
-                                           > pairs[pairs.split == "train"].r_rejected).mean()), 4),
+            "train_accuracy": round(float((r_chosen[sample] > r_rejected[sample]).mean()), 4),
             "steps": int(history.step.iloc[-1]),
             "train_seconds": round(float(history.train_seconds.iloc[-1]), 1),
             "pairs_by_source": {k: int(v) for k, v in pd.Series(pairs.source).value_counts().items()}}
@@ -303,7 +316,8 @@ def load_reward_model(artifact: artifacts.Artifact | None = None):
 
 
 def load_pairs(artifact: artifacts.Artifact | None = None):
-    """The preference pairs (both splits) with the reward model's scores."""
+    """The preference pairs (both splits) with the reward model's scores (every held-out pair,
+    a sample of the training pairs; NaN on the others)."""
     import pandas as pd
 
     artifact = artifact if artifact is not None else artifacts.get("reward_model")
@@ -466,7 +480,7 @@ def run_dpo(config: RLHFConfig, s: Setting, reward_model, pairs, beta: float, ca
     return policy.cpu().eval(), history, pd.DataFrame(curve.curve)
 
 
-@artifacts.register("dpo_policy", deps=(*DEPS, "reward_model"), stage="rlhf", version=2, config=dpo_config)
+@artifacts.register("dpo_policy", deps=(*DEPS, "reward_model"), stage="rlhf", version=3, config=dpo_config)
 def build_dpo_policy(out_dir, config: RLHFConfig, inputs):
     """DPO on the reward model's preference pairs; its test-prompt evaluation."""
     from minillm.train import watched_callbacks
@@ -489,7 +503,7 @@ def build_dpo_policy(out_dir, config: RLHFConfig, inputs):
 
 # --- the sweep: over-optimisation and the frontier ----------------------------------------------
 
-@artifacts.register("rlhf_sweep", deps=(*DEPS, "reward_model"), stage="rlhf", version=2, config=sweep_config)
+@artifacts.register("rlhf_sweep", deps=(*DEPS, "reward_model"), stage="rlhf", version=3, config=sweep_config)
 def build_rlhf_sweep(out_dir, config: RLHFConfig, inputs):
     """Held-out curves of PPO at a small and a large KL penalty and of DPO at other betas."""
     import pandas as pd
