@@ -200,16 +200,18 @@ def test_sweep_caches_and_resumes(tmp_path, tokens):
                           progress=False, log=None)
     cache = scaling.RunCache(tmp_path)
     done = cache.keys()
-    assert done == sorted(s.key("data") for s in specs[:2])          # finished runs are kept
+    assert done == sorted(s.key("data", 1) for s in specs[:2])       # finished runs are kept
     stamps = {k: (tmp_path / k / "run.json").stat().st_mtime_ns for k in done}
 
     resumed = scaling.run_sweep(specs, train, val, tmp_path, "data", eval_batches=1, progress=False, log=None)
-    assert resumed.trained == [s.key("data") for s in specs[2:]]       # only the rest is trained
+    assert resumed.trained == [s.key("data", 1) for s in specs[2:]]    # only the rest is trained
     assert {k: (tmp_path / k / "run.json").stat().st_mtime_ns for k in done} == stamps
     assert not list(tmp_path.glob(".tmp-*"))
 
     again = scaling.run_sweep(specs, train, val, tmp_path, "data", eval_batches=1, progress=False, log=None)
     assert again.trained == [] and again.runs.cached.all()
+    # scoring on more validation text is another measurement: nothing stale is read back
+    assert specs[0].key("data", 2) != specs[0].key("data", 1)
     assert again.runs.loss.tolist() == resumed.runs.loss.tolist()
     row = again.runs.iloc[0]
     assert row.tokens == len(again.curves[row.key]) * CONFIG.batch_size * CONFIG.context_length
@@ -221,7 +223,7 @@ def test_sweep_is_deterministic(tmp_path, tokens):
     spec = scaling.plan_sweep(CONFIG, vocab_size=64)[0]
     first = scaling.run_sweep([spec], train, val, tmp_path / "a", eval_batches=1, progress=False, log=None)
     second = scaling.run_sweep([spec], train, val, tmp_path / "b", eval_batches=1, progress=False, log=None)
-    key = spec.key()
+    key = spec.key(eval_batches=1)
     assert (tmp_path / "a" / key / "curve.csv").read_bytes() == (tmp_path / "b" / key / "curve.csv").read_bytes()
     assert json.loads((tmp_path / "a" / key / "run.json").read_text())["loss"] == second.runs.loss.iloc[0]
     assert first.trained == [key]
@@ -311,9 +313,10 @@ def test_predict_states_the_chosen_method():
     result = synthetic_sweep(NO_FLOOR, np.geomspace(1e18, 1e21, 4))
     config = prediction_config()
     prediction = scaling.predict(NO_FLOOR, result, factor=4, config=config, profile="smoke")
-    assert prediction.flops == pytest.approx(4e21) and prediction.method == "frontier"
+    chosen, _ = scaling.choose_method(result, config=config, profile="smoke")
+    assert prediction.flops == pytest.approx(4e21) and prediction.method == chosen    # "auto"
     assert set(prediction.losses) == set(scaling.METHODS)
-    assert prediction.loss == prediction.losses["frontier"]
+    assert prediction.loss == prediction.losses[chosen]
     spec = prediction.spec
     assert prediction.losses["law"] == pytest.approx(float(NO_FLOOR.loss(spec.n_params, spec.tokens)))
     assert prediction.losses["isoflop"] == pytest.approx(best_loss(NO_FLOOR, 4e21), rel=0.01)
@@ -336,6 +339,31 @@ def test_predict_falls_back_to_the_law_without_a_frontier():
     one = synthetic_sweep(NO_FLOOR, [1e21])
     prediction = scaling.predict(NO_FLOOR, one, config=config, profile="smoke", method="isoflop")
     assert prediction.method == "law" and prediction.loss == prediction.losses["law"]
+
+
+def test_leave_out_cases_fit_on_smaller_budgets_only():
+    b = [1e18, 1e19, 1e20, 1e21]
+    assert scaling.leave_out_cases(b[::-1]) == [(b[:2], b[2]), (b[:2], b[3]), (b[:3], b[3])]
+    assert scaling.leave_out_cases(b[:3]) == [(b[:2], b[2])]
+    assert scaling.leave_out_cases(b[:2]) == []
+
+
+def test_choose_method_keeps_the_lowest_leave_out_error():
+    budgets = np.geomspace(1e18, 1e21, 4)
+    result = synthetic_sweep(NO_FLOOR, budgets, noise=0.001)
+    # training curves that fall too steeply: the envelope's slope (the "frontier" method) is wrong
+    steep = scaling.SweepResult(result.runs, {k: c.assign(loss=c["loss"] ** 1.5)
+                                              for k, c in result.curves.items()})
+    method, checks = scaling.choose_method(steep, config=prediction_config(), profile="smoke")
+    assert [(c["fit on"], c["target"]) for c in checks] == scaling.leave_out_cases(budgets)
+    mean_error = {m: np.mean([abs(c["errors_pct"][m]) for c in checks]) for m in scaling.METHODS}
+    assert method == min(mean_error, key=mean_error.get) and method != "frontier"
+    assert mean_error["frontier"] > 5 > mean_error[method]
+    prediction = scaling.predict(NO_FLOOR, steep, factor=4, config=prediction_config(), profile="smoke")
+    assert prediction.method == method
+    # two budgets leave nothing to check against: the parametric law
+    two = synthetic_sweep(NO_FLOOR, budgets[:2])
+    assert scaling.choose_method(two, config=prediction_config(), profile="smoke") == ("law", [])
 
 
 def test_backtest_predicts_a_budget_of_the_sweep():

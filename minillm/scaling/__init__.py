@@ -11,8 +11,9 @@ about equally (~20 tokens per parameter). This package reproduces that study at 
                   and 3 (parametric L(N, D), Huber on log-residuals), with bootstrap intervals,
                   and the loss frontier L*(C) = k C^-gamma;
 - ``predict``     the compute-optimal run for a bigger budget and the loss it should reach (from
-                  the frontier, the IsoFLOP minima or the parametric law), and ``backtest``, the
-                  same prediction made inside the sweep from its smaller budgets;
+                  the frontier, the IsoFLOP minima or the parametric law: ``choose_method``
+                  picks the one that wins ``backtest``, the same prediction made inside the
+                  sweep from its smaller budgets);
 - ``accounting``  whole-run FLOPs, hours on a GPU at a given MFU, what a GPU budget buys.
 
     from minillm import scaling
@@ -55,7 +56,9 @@ from minillm.scaling.predict import (
     METHODS,
     Prediction,
     backtest,
+    choose_method,
     frontier_losses,
+    leave_out_cases,
     predict,
     run_prediction,
 )
@@ -74,9 +77,9 @@ from minillm.scaling.sweep import (
 __all__ = [
     "CHINCHILLA_LAW", "GPT3", "KAPLAN_EXPONENTS", "METHODS", "PUBLISHED_EXPONENTS", "TOKENS_PER_PARAM",
     "Fit", "ParametricLaw", "PowerLaw", "Prediction", "RunCache", "RunSpec", "ScalingConfig",
-    "SweepResult", "anchored_frontier", "backtest", "bootstrap", "budget_flops",
+    "SweepResult", "anchored_frontier", "backtest", "bootstrap", "budget_flops", "choose_method",
     "config_training_flops", "fit_envelope", "fit_isoflop", "fit_parametric", "fit_parametric_ci",
     "fit_power_law", "frontier", "frontier_losses", "gpt3_days",
-    "isoflop_minimum", "make_spec", "plan_budget", "plan_sweep", "predict", "rule_of_thumb_optimal",
+    "isoflop_minimum", "leave_out_cases", "make_spec", "plan_budget", "plan_sweep", "predict", "rule_of_thumb_optimal",
     "run_prediction", "run_sweep", "sweep", "train_run", "training_flops", "training_seconds",
 ]

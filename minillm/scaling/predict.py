@@ -5,22 +5,25 @@ Model shapes are discrete, so the prediction picks the shape whose N is closest 
 and gives it D = C / 6N tokens. The loss it states for that run comes from one of these
 ``METHODS`` (the others are kept in ``Prediction.losses`` for comparison):
 
-- ``"frontier"`` (default): L*(C) = k C^-gamma, the training-curve envelope's slope through the
-  largest budget's IsoFLOP minimum (``fits.anchored_frontier``);
+- ``"frontier"``: L*(C) = k C^-gamma, the training-curve envelope's slope through the largest
+  budget's IsoFLOP minimum (``fits.anchored_frontier``);
 - ``"isoflop"``: L*(C) = k C^-gamma through the IsoFLOP minima of every budget (approach 2);
 - ``"law"``: the parametric law's L(N, D) for exactly that run (approach 3).
 
-The default won the sweep's own leave-out check (``backtest``: fit on the smaller budgets,
-predict the best run of a larger one) in the ``cpu`` profile: it missed by 1.1% on average,
-``"isoflop"`` by 2.4% and ``"law"`` by 5.3%. The frontier methods need a sweep with IsoFLOP
-valleys at 2 or more budgets; without them the prediction falls back to ``"law"`` and says so in
-``Prediction.method``. Training the predicted run (cached like the sweep's runs) gives the
-actual loss and the error of every method.
+Which one to believe is decided inside the sweep, before the bigger run exists (``method="auto"``,
+the default): ``backtest`` fits each method on the smaller budgets only and predicts the best run
+of a larger budget the sweep did train (``leave_out_cases``: fit on the two smallest budgets and
+predict each larger one, and fit on all but the largest and predict it); ``choose_method`` keeps
+the method with the lowest mean absolute error over those cases. A sweep too small for a leave-out
+case (fewer than 3 budgets, or fewer than 2 IsoFLOP valleys) falls back to ``"law"``, and
+``Prediction.method`` says which was used. Training the predicted run (cached like the sweep's
+runs) gives the actual loss and the error of every method.
 
     prediction = predict(law, result)                 # 4x the sweep's largest budget
     prediction.spec, prediction.loss, prediction.losses
     actual = run_prediction(prediction)               # {"loss", "error_pct", "errors_pct", ...}
     backtest(result, fit_budgets=(1e11, 2e11), target_budget=4e11)
+    choose_method(result)                             # ("isoflop", [backtest, ...])
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from minillm.scaling.fits import (
 from minillm.scaling.sweep import RunSpec, ScalingConfig, SweepResult, make_spec
 
 METHODS = ("frontier", "isoflop", "law")
+AUTO = "auto"                 # predict's default: the method that wins the sweep's leave-out check
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,13 @@ def frontier_losses(result: SweepResult, flops: float) -> dict[str, float]:
 
 def predict(law: ParametricLaw, result: SweepResult | None = None, factor: float | None = None,
             config: ScalingConfig | None = None, profile: str | None = None,
-            flops: float | None = None, method: str = "frontier") -> Prediction:
+            flops: float | None = None, method: str = AUTO) -> Prediction:
     """The compute-optimal run for ``factor`` x the sweep's largest budget (or for ``flops``),
-    and the loss ``method`` (one of ``METHODS``) expects of it."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    and the loss ``method`` (one of ``METHODS``, or ``"auto"``: ``choose_method``) expects of it."""
+    if method not in (*METHODS, AUTO):
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join((*METHODS, AUTO))}")
+    if method == AUTO:
+        method = choose_method(result, config=config, profile=profile)[0] if result is not None else "law"
     profile = profile or profiles.active_profile()
     config = config or profiles.stage_config("scaling", profile)
     if flops is None:
@@ -130,7 +136,30 @@ def backtest(result: SweepResult, fit_budgets, target_budget: float, config: Sca
         raise ValueError(f"the sweep has no run at budget {target_budget:.3g}")
     subset = SweepResult(runs[runs.budget.isin(fit_budgets)].reset_index(drop=True), result.curves)
     law = fit_parametric(subset.runs.n_params, subset.runs.tokens, subset.runs.loss)
-    prediction = predict(law, subset, config=config, profile=profile, flops=target_budget)
+    prediction = predict(law, subset, config=config, profile=profile, flops=target_budget,
+                         method="law")          # every method's loss is in .losses
     return {"fit on": fit_budgets, "target": float(target_budget), "best actual": float(best),
             "losses": prediction.losses,
             "errors_pct": {m: 100 * (loss - best) / best for m, loss in prediction.losses.items()}}
+
+
+def leave_out_cases(budgets) -> list[tuple[list[float], float]]:
+    """(fit budgets, target budget) pairs for ``backtest``: fit on the two smallest budgets and
+    predict each larger one, and fit on all but the largest and predict it (no duplicates)."""
+    budgets = sorted({float(b) for b in budgets})
+    cases = [(budgets[:2], target) for target in budgets[2:]]
+    if len(budgets) > 3:
+        cases.append((budgets[:-1], budgets[-1]))
+    return cases
+
+
+def choose_method(result: SweepResult, config: ScalingConfig | None = None,
+                  profile: str | None = None) -> tuple[str, list[dict]]:
+    """The method with the lowest mean absolute leave-out error over ``leave_out_cases`` (only
+    methods defined in every case compete), and the backtests behind the choice. ``"law"``
+    when the sweep allows no leave-out case."""
+    checks = [backtest(result, fit_on, target, config=config, profile=profile)
+              for fit_on, target in leave_out_cases(result.runs.budget)]
+    scores = {m: float(np.mean([abs(c["errors_pct"][m]) for c in checks])) for m in METHODS
+              if checks and all(m in c["errors_pct"] for c in checks)}
+    return (min(scores, key=scores.get) if scores else "law"), checks

@@ -31,7 +31,7 @@ import numpy as np
 from minillm import compute, profiles
 from minillm.model import GPTConfig
 
-SWEEP_VERSION = 1
+SWEEP_VERSION = 2    # 2: the key holds the number of validation batches
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class ScalingConfig:
     head_dim: int = 16
     warmup_frac: float = 0.05
     min_lr_ratio: float = 0.1
-    eval_batches: int = 8
+    eval_batches: int = 8              # validation batches (of batch_size x context) per run
     min_steps: int = 8
     prediction_factor: float = 4.0     # the held-out run gets this many times the largest budget
     tokens_per_param: tuple = (0.0, float("inf"))   # (lo, hi): a budget trains only the shapes
@@ -64,7 +64,7 @@ profiles.register_stage(
         # family), widths 12-64; each budget trains the 4-5 widths with 0.6-14 tokens/param
         "cpu": ScalingConfig(shapes=((2, 12), (2, 16), (2, 24), (2, 32), (2, 40), (2, 48), (2, 64)),
                              budgets=(1e11, 2e11, 4e11, 8e11), context_length=64, batch_size=4,
-                             lr=6e-3, tokens_per_param=(0.6, 14),
+                             lr=6e-3, tokens_per_param=(0.6, 14), eval_batches=64,
                              extra_shapes=((2, 80), (2, 96), (3, 128), (4, 160))),
         "gpu": ScalingConfig(shapes=((2, 64), (2, 96), (3, 128), (4, 192), (6, 256)),
                              budgets=(1e13, 3e13, 1e14), context_length=256, batch_size=32, lr=2e-3,
@@ -108,8 +108,10 @@ class RunSpec:
     def flops(self) -> float:
         return 6.0 * self.n_params * self.tokens
 
-    def key(self, data_key: str = "") -> str:
-        payload = {"version": SWEEP_VERSION, "spec": asdict(self), "data": data_key}
+    def key(self, data_key: str = "", eval_batches: int = 8) -> str:
+        """The run's cache key: its spec, the data and how much of the validation text scores it."""
+        payload = {"version": SWEEP_VERSION, "spec": asdict(self), "data": data_key,
+                   "eval_batches": eval_batches}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -246,7 +248,7 @@ def run_sweep(specs: list[RunSpec], train_tokens, val_tokens, cache_dir: str | P
     cache = RunCache(cache_dir)
     cache.clean_partial()
     rows, curves, trained = [], {}, []
-    keys = [spec.key(data_key) for spec in specs]
+    keys = [spec.key(data_key, eval_batches) for spec in specs]
     todo = sum(cache.load(k) is None for k in keys)
     if log and todo:
         log(f"sweep: {len(specs) - todo} of {len(specs)} runs cached in {cache.root}; training {todo}")
