@@ -138,8 +138,8 @@ profiles.register_stage(
                           ppo_batch_size=64, eval_every=20, samples_per_prompt=6,
                           sweep_ppo_steps=200, redteam_per_pattern=30),
     },
-    minutes={"smoke": 1, "cpu": 5, "gpu": 10},   # cpu: the notebook with the reward model, DPO
-    description="a reward model, PPO and DPO, judged by the TinyWorld gold judge",  # and sweep cached
+    minutes={"smoke": 1, "cpu": 9, "gpu": 10},   # cpu: 517 s with every artifact built in it
+    description="a reward model, PPO and DPO, judged by the TinyWorld gold judge",
 )
 
 DEPS = ("sft_model", "tokenizer", "tinyworld_sft", "tinyworld_world")
