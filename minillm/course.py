@@ -112,9 +112,12 @@ def run_notebook(path: Path, out_dir: Path, timeout: int = 1800) -> NotebookRun:
     except (CellTimeoutError, DeadKernelError) as e:
         status = "timed out"
         index = current["index"]
-        first_line = next((ln for ln in nb.cells[index].source.splitlines() if ln.strip()), "")
         what = "the kernel died" if isinstance(e, DeadKernelError) else f"no reply within {timeout} s"
-        error = f"{path.name} stalled in cell {index} ({first_line!r}): {what}"
+        if index < 0:                                     # the kernel never ran a cell
+            error = f"{path.name} stalled before its first cell: {what}"
+        else:
+            first_line = next((ln for ln in nb.cells[index].source.splitlines() if ln.strip()), "")
+            error = f"{path.name} stalled in cell {index} ({first_line!r}): {what}"
     except CellExecutionError as e:
         status = "failed"
         index, first_line = _failing_cell(nb)
