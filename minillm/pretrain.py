@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass
 
 from minillm import artifacts, profiles
@@ -152,6 +153,31 @@ def memorisation_report(model, encoding, world: World, n_facts: int = 300, n_cho
     """Cloze accuracy on facts stated in training text vs held-out facts, with chance."""
     return {group: cloze_accuracy(model, encoding, world, facts, n_choices, seed)
             for group, facts in quiz_facts(world, n_facts, seed).items()}
+
+
+def fact_mentions(facts: list[Fact], documents: list[str]) -> list[int]:
+    """For each fact, the number of ``documents`` that name both its subject and its value (whole
+    words, any case): the co-occurrence count Kandpal et al. (2023) relate to what a model knows.
+
+    A rough count of exposures: a document can name a person and a common value ("gold", "12")
+    without stating the fact, and a fact stated twice in one document counts once."""
+    def words(text: str) -> list[str]:
+        return re.findall(r"[0-9a-z]+", text.lower())
+
+    def phrase(text: str):
+        return re.compile(r"(?<![0-9a-z])" + r"\W+".join(map(re.escape, words(text))) + r"(?![0-9a-z])")
+
+    lowered = [doc.lower() for doc in documents]
+    vocab = [set(words(doc)) for doc in lowered]
+    counts = []
+    for fact in facts:
+        if not words(fact.subject) or not words(fact.value):
+            raise ValueError(f"fact {fact} has a subject or value with no words to look for")
+        needed = set(words(fact.subject)) | set(words(fact.value))
+        subject, value = phrase(fact.subject), phrase(fact.value)
+        counts.append(sum(1 for doc, seen in zip(lowered, vocab, strict=True)
+                          if needed <= seen and subject.search(doc) and value.search(doc)))
+    return counts
 
 
 class ClozeCurve(Callback):

@@ -60,3 +60,24 @@ def test_stage_configs_build_models():
         config = profiles.stage_config("pretrain", profile)
         model_cfg = model_config(config, vocab_size=512)
         assert model_cfg.context_length == config.context_length and model_cfg.vocab_size == 512
+
+
+def test_fact_mentions_counts_documents_naming_subject_and_value():
+    from minillm.data.tinyworld.world import Fact
+    from minillm.pretrain import fact_mentions
+
+    job = Fact("Bonal", "job", "librarian")
+    soup = Fact("Trimvi", "food", "tomato stew")
+    docs = [
+        "Bonal works as a librarian. Bonal is a librarian.",   # twice in one document: counts once
+        "LIBRARIAN of the year: bonal!",                      # any case, punctuation between
+        "Bonalia hired a librarian.",                          # 'Bonal' only inside a longer name
+        "Bonal met a librarians' club.",                       # 'librarian' only inside a longer word
+        "Trimvi is famous for its tomato\nstew.",              # a two-word value across a line break
+        "Trimvi grows tomatoes; stew is rare.",                # the value's words, not the phrase
+        "Nothing here.",
+    ]
+    assert fact_mentions([job, soup], docs) == [2, 1]
+    assert fact_mentions([job], []) == [0]
+    with pytest.raises(ValueError, match="no words"):
+        fact_mentions([Fact("Bonal", "job", "...")], docs)
