@@ -4,11 +4,12 @@ A chat model answers in sentences ("The capital of Velora is Brenno."), so one e
 several scores, from strictest to most forgiving:
 
 - ``exact``:      the response, stripped of surrounding whitespace, is the answer;
+- ``correct``:    the judge's correctness: the answer is stated (as ``normalized`` finds it),
+                  not negated, and no rival answer is listed beside it (a list of every capital
+                  is not an answer);
 - ``normalized``: the answer's normalized tokens (``judge.normalize``: lowercase, no
                   punctuation or articles, number words as digits) appear as a run in the
                   response's. "Twelve." matches "12"; "Brenno" matches "It is Brenno!";
-- ``correct``:    the judge's correctness: the answer is stated, not negated, and no rival
-                  answer is listed beside it (a list of every capital is not an answer);
 - ``gold``:       the TinyWorld gold judge's overall score in [0, 1] (correct, helpful,
                   harmless, polite, concise);
 - ``refused``:    the response reads as a refusal (``judge.is_refusal``).
