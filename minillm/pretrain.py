@@ -171,9 +171,10 @@ def fact_mentions(facts: list[Fact], documents: list[str]) -> list[int]:
     vocab = [set(words(doc)) for doc in lowered]
     counts = []
     for fact in facts:
-        if not words(fact.subject) or not words(fact.value):
+        subject_words, value_words = words(fact.subject), words(fact.value)
+        if not subject_words or not value_words:
             raise ValueError(f"fact {fact} has a subject or value with no words to look for")
-        needed = set(words(fact.subject)) | set(words(fact.value))
+        needed = set(subject_words) | set(value_words)      # a cheap set test before the regexes
         subject, value = phrase(fact.subject), phrase(fact.value)
         counts.append(sum(1 for doc, seen in zip(lowered, vocab, strict=True)
                           if needed <= seen and subject.search(doc) and value.search(doc)))
