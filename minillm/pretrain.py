@@ -1,7 +1,7 @@
 """The pretrain stage: a small GPT trained on the TinyWorld token shards -> ``base_model``.
 
 Per-profile configs (``profiles.stage_config("pretrain")``) size the model and the run to the
-budget: a tiny model for a few dozen steps in ``smoke``, a ~3M-parameter modern GPT for a few
+budget: a tiny model for a few dozen steps in ``smoke``, a ~1.3M-parameter modern GPT for a few
 minutes in ``cpu``, a bigger one with bf16/fp16 and torch.compile in ``gpu``.
 
 The artifact ``base_model`` holds ``model.safetensors``, ``config.json`` (model + tokenizer
@@ -9,6 +9,10 @@ info), ``metrics.csv``/``metrics.jsonl`` (one row per step), ``samples.jsonl`` (
 completions at several steps), ``cloze_curve.csv`` (cloze accuracy at every evaluation) and, in
 its metadata, the headline numbers: validation loss, bits per byte, cloze accuracy on training vs
 held-out facts, tokens/s.
+
+The run reads a data mix rather than the shard as it is: documents that state rarely named facts
+(``upsample_rare``) go in up to ``upsample_max_reads`` times, so the same number of steps spends
+more tokens where knowledge is scarce (``rare_fact_reads``, ``repeat_documents``).
 
 Cloze accuracy asks the model to pick the true ending of a fact among ``n_choices`` values of the
 same relation ("The capital of Velora is" -> " Brenno" vs three other cities), by the summed
@@ -56,6 +60,8 @@ class PretrainConfig:
     compile: bool = False
     cloze_facts: int = 300           # facts scored per group (train / held-out)
     cloze_curve_facts: int = 150     # facts per group scored at every evaluation during training
+    upsample_rare: int = 0           # data mix: documents stating facts that at most this many
+    upsample_max_reads: int = 4      # documents state are read up to this many times (0: off)
     seed: int = 0
 
 
@@ -64,13 +70,14 @@ profiles.register_stage(
     configs={
         "smoke": PretrainConfig(n_layer=2, n_head=2, n_embd=64, context_length=128, batch_size=8,
                                 max_steps=60, lr=3e-3, warmup_steps=10, eval_every=30,
-                                eval_batches=4, sample_every=30, cloze_facts=60),
+                                eval_batches=4, sample_every=30, cloze_facts=60, upsample_rare=20),
         "cpu": PretrainConfig(n_layer=4, n_head=4, n_embd=128, context_length=128, batch_size=8,
                               max_steps=6000, lr=4e-3, warmup_steps=50, eval_every=500,
-                              eval_batches=16, sample_every=1000),
+                              eval_batches=16, sample_every=1000, upsample_rare=20),
         "gpu": PretrainConfig(n_layer=8, n_head=8, n_embd=512, context_length=256, batch_size=32,
                               max_steps=2000, lr=1.5e-3, warmup_steps=100, eval_every=250,
-                              eval_batches=32, sample_every=500, n_kv_head=4, compile=True),
+                              eval_batches=32, sample_every=500, n_kv_head=4, compile=True,
+                              upsample_rare=20),
     },
     minutes={"smoke": 0.5, "cpu": 10, "gpu": 8},
     description="a GPT pretrained on the TinyWorld token shards",
@@ -155,12 +162,9 @@ def memorisation_report(model, encoding, world: World, n_facts: int = 300, n_cho
             for group, facts in quiz_facts(world, n_facts, seed).items()}
 
 
-def fact_mentions(facts: list[Fact], documents: list[str]) -> list[int]:
-    """For each fact, the number of ``documents`` that name both its subject and its value (whole
-    words, any case): the co-occurrence count Kandpal et al. (2023) relate to what a model knows.
-
-    A rough count of exposures: a document can name a person and a common value ("gold", "12")
-    without stating the fact, and a fact stated twice in one document counts once."""
+def fact_documents(facts: list[Fact], documents: list[str]) -> list[list[int]]:
+    """For each fact, the indices of the ``documents`` that name both its subject and its value
+    (whole words, any case). ``fact_mentions`` counts them."""
     def words(text: str) -> list[str]:
         return re.findall(r"[0-9a-z]+", text.lower())
 
@@ -169,16 +173,75 @@ def fact_mentions(facts: list[Fact], documents: list[str]) -> list[int]:
 
     lowered = [doc.lower() for doc in documents]
     vocab = [set(words(doc)) for doc in lowered]
-    counts = []
+    found = []
     for fact in facts:
         subject_words, value_words = words(fact.subject), words(fact.value)
         if not subject_words or not value_words:
             raise ValueError(f"fact {fact} has a subject or value with no words to look for")
         needed = set(subject_words) | set(value_words)      # a cheap set test before the regexes
         subject, value = phrase(fact.subject), phrase(fact.value)
-        counts.append(sum(1 for doc, seen in zip(lowered, vocab, strict=True)
-                          if needed <= seen and subject.search(doc) and value.search(doc)))
-    return counts
+        found.append([i for i, (doc, seen) in enumerate(zip(lowered, vocab, strict=True))
+                      if needed <= seen and subject.search(doc) and value.search(doc)])
+    return found
+
+
+def fact_mentions(facts: list[Fact], documents: list[str]) -> list[int]:
+    """For each fact, the number of ``documents`` that name both its subject and its value (whole
+    words, any case): the co-occurrence count Kandpal et al. (2023) relate to what a model knows.
+
+    A rough count of exposures: a document can name a person and a common value ("gold", "12")
+    without stating the fact, and a fact stated twice in one document counts once."""
+    return [len(found) for found in fact_documents(facts, documents)]
+
+
+# --- data mixing: read the documents that state rare facts more often -------------------------
+
+def rare_fact_reads(facts: list[Fact], documents: list[str], rare_at_most: int,
+                    max_reads: int) -> list[int]:
+    """How many times to put each document in the training mix so rarely stated facts are read
+    more often: a document that names ``k`` facts named by at most ``rare_at_most`` documents is
+    read ``min(1 + k, max_reads)`` times; every other document once.
+
+    The same idea as upweighting Wikipedia in a web mix (The Pile reads it three times): spend
+    more of a fixed token budget where the knowledge is scarce."""
+    if rare_at_most < 0 or max_reads < 1:
+        raise ValueError(f"need rare_at_most >= 0 and max_reads >= 1, got {rare_at_most}, {max_reads}")
+    rare_per_doc = [0] * len(documents)
+    for found in fact_documents(facts, documents):
+        if len(found) <= rare_at_most:
+            for i in found:
+                rare_per_doc[i] += 1
+    return [min(1 + k, max_reads) for k in rare_per_doc]
+
+
+def repeat_documents(tokens, eot: int, reads: list[int], seed: int = 0):
+    """A new flat token array holding document ``i`` of ``tokens`` (each ending in ``eot``)
+    ``reads[i]`` times, all copies in a seeded random order."""
+    import numpy as np
+
+    from minillm.tokenizer.shards import split_documents
+
+    docs = split_documents(tokens, eot)
+    if len(reads) != len(docs):
+        raise ValueError(f"reads has {len(reads)} entries but the tokens hold {len(docs)} documents")
+    if any(r < 0 for r in reads):
+        raise ValueError("reads must be >= 0 (0 drops a document)")
+    copies = np.repeat(np.arange(len(docs)), reads)
+    order = np.random.default_rng(seed).permutation(copies)
+    end = np.array([eot], dtype=np.asarray(tokens).dtype)
+    pieces = [piece for i in order for piece in (docs[i], end)]
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=end.dtype)
+
+
+def upsample_rare_facts(tokens, encoding, world: World, rare_at_most: int, max_reads: int,
+                        seed: int = 0):
+    """The training tokens re-mixed by ``rare_fact_reads`` over the world's training facts;
+    returns ``(tokens, reads)``."""
+    from minillm.tokenizer.shards import split_documents
+
+    documents = [encoding.decode(doc.tolist()) for doc in split_documents(tokens, encoding.eot_token)]
+    reads = rare_fact_reads(world.split_facts("train"), documents, rare_at_most, max_reads)
+    return repeat_documents(tokens, encoding.eot_token, reads, seed), reads
 
 
 class ClozeCurve(Callback):
@@ -224,6 +287,13 @@ def build_base_model(out_dir, config: PretrainConfig, inputs):
     val_tokens = load_token_shard("val", inputs["token_shards"])
     val = meta["splits"]["val"]
     bytes_per_token = val["bytes_of_text"] / val["n_tokens"]
+    world = world_from(inputs["tinyworld_world"])
+    mix = {"train_tokens": len(train_tokens)}
+    if config.upsample_rare:
+        train_tokens, reads = upsample_rare_facts(train_tokens, encoding, world, config.upsample_rare,
+                                                  config.upsample_max_reads, seed=config.seed)
+        mix = {"train_tokens": len(train_tokens), "documents_upsampled": sum(r > 1 for r in reads),
+               "extra_reads": sum(reads) - len(reads)}
 
     seed_everything(config.seed)
     model = GPT(model_config(config, encoding.n_vocab))
@@ -233,7 +303,6 @@ def build_base_model(out_dir, config: PretrainConfig, inputs):
     val_batches = fixed_batches(val_tokens, config.batch_size, config.context_length, config.eval_batches)
     samples = SampleCallback(encoding, SAMPLE_PROMPTS, every=config.sample_every, max_new_tokens=30,
                              printer=print)
-    world = world_from(inputs["tinyworld_world"])
     curve = ClozeCurve(encoding, world, config.cloze_curve_facts, seed=config.seed)
     trainer = Trainer(model, train_config(config), loader, val_batches=val_batches,
                       callbacks=[samples, curve, *watched_callbacks()], bytes_per_token=bytes_per_token)
@@ -265,7 +334,8 @@ def build_base_model(out_dir, config: PretrainConfig, inputs):
             "device": str(trainer.device), "precision": trainer.precision.name,
             "cloze_train": round(memo["train"]["accuracy"], 4),
             "cloze_heldout": round(memo["heldout"]["accuracy"], 4),
-            "cloze_chance": round(memo["train"]["chance"], 4), "cloze_facts": memo["train"]["n"]}
+            "cloze_chance": round(memo["train"]["chance"], 4), "cloze_facts": memo["train"]["n"],
+            **mix}
 
 
 def load_base_model(artifact: artifacts.Artifact | None = None, device=None) -> GPT:

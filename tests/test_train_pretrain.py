@@ -81,3 +81,44 @@ def test_fact_mentions_counts_documents_naming_subject_and_value():
     assert fact_mentions([job], []) == [0]
     with pytest.raises(ValueError, match="no words"):
         fact_mentions([Fact("Bonal", "job", "...")], docs)
+
+
+def test_rare_fact_reads_repeat_documents_that_state_rare_facts():
+    from minillm.data.tinyworld.world import Fact
+    from minillm.pretrain import fact_documents, rare_fact_reads
+
+    common = Fact("Lorlan", "export", "amber")     # named by 3 documents
+    rare = Fact("Bonal", "job", "librarian")       # named by 1
+    rare2 = Fact("Bonal", "pet", "Brommesh")        # named by 1 (the same document)
+    docs = ["Lorlan exports amber.", "Amber from Lorlan.", "Lorlan: amber.",
+            "Bonal, a librarian, has a pet Brommesh; Lorlan sells amber.", "Fluff."]
+    facts = [common, rare, rare2]
+    assert fact_documents(facts, docs) == [[0, 1, 2, 3], [3], [3]]
+    # document 3 names two facts named by at most 1 document: 1 + 2 reads
+    assert rare_fact_reads(facts, docs, rare_at_most=1, max_reads=4) == [1, 1, 1, 3, 1]
+    assert rare_fact_reads(facts, docs, rare_at_most=1, max_reads=2) == [1, 1, 1, 2, 1]
+    # raise the bar to 4 and the common fact counts as rare too
+    assert rare_fact_reads(facts, docs, rare_at_most=4, max_reads=9) == [2, 2, 2, 4, 1]
+    assert rare_fact_reads(facts, docs, rare_at_most=0, max_reads=4) == [1] * 5
+    with pytest.raises(ValueError, match="max_reads"):
+        rare_fact_reads(facts, docs, rare_at_most=1, max_reads=0)
+
+
+def test_repeat_documents_keeps_every_copy_whole_in_a_seeded_order():
+    from minillm.pretrain import repeat_documents
+    from minillm.tokenizer.shards import split_documents
+
+    eot = 9
+    tokens = np.array([1, 2, eot, 3, eot, 4, 5, 6, eot], dtype=np.uint16)
+    reads = [2, 0, 3]
+    mixed = repeat_documents(tokens, eot, reads, seed=0)
+    assert mixed.dtype == np.uint16 and mixed[-1] == eot
+    docs = [tuple(d.tolist()) for d in split_documents(mixed, eot)]
+    assert sorted(docs) == sorted([(1, 2)] * 2 + [(4, 5, 6)] * 3)
+    assert len(mixed) == 2 * 3 + 3 * 4
+    assert np.array_equal(mixed, repeat_documents(tokens, eot, reads, seed=0))
+    orders = {tuple(repeat_documents(tokens, eot, [3, 3, 3], seed=s).tolist()) for s in range(8)}
+    assert len(orders) > 1                                    # the seed shuffles the copies
+    assert np.array_equal(repeat_documents(tokens, eot, [1, 1, 1]).size, tokens.size)
+    with pytest.raises(ValueError, match="3 documents"):
+        repeat_documents(tokens, eot, [1, 1])
