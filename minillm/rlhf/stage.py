@@ -130,7 +130,7 @@ profiles.register_stage(
                             sweep_betas=(0.3,), hack_steps_factor=1.0, sweep_ppo_steps=2,
                             redteam_per_pattern=1),
         "cpu": RLHFConfig(prompts_per_family=240, val_per_family=40, curve_per_family=6,
-                          eval_per_family=50, rm_steps=300, ppo_steps=60, dpo_steps=120,
+                          eval_per_family=50, rm_steps=300, ppo_steps=40, kl_coef=0.1, dpo_steps=120,
                           dpo_lr=5e-5, hack_steps_factor=1.5, sweep_betas=(0.5,),
                           redteam_per_pattern=40),
         "gpu": RLHFConfig(prompts_per_family=400, val_per_family=100, curve_per_family=12,
