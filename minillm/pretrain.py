@@ -60,8 +60,8 @@ class PretrainConfig:
     compile: bool = False
     cloze_facts: int = 300           # facts scored per group (train / held-out)
     cloze_curve_facts: int = 150     # facts per group scored at every evaluation during training
-    upsample_rare: int = 0           # data mix: documents stating facts that at most this many
-    upsample_max_reads: int = 4      # documents state are read up to this many times (0: off)
+    upsample_rare: int = 0           # data mix (0: off): documents naming facts that at most this
+    upsample_max_reads: int = 4      # many documents name are read up to this many times per pass
     seed: int = 0
 
 
