@@ -196,6 +196,11 @@ def test_reference_is_the_best_candidate(world, judge):
         scores = {name: judge.judge(example, text).score for name, text in variants.items()}
         assert scores["correct"] == max(scores.values()), scores
         assert scores["wrong"] < scores["correct"] - 0.3 and scores["rude"] < scores["correct"]
+        # off-topic: a true training fact about something the conversation never names
+        assert scores["off_topic"] < scores["correct"] - 0.3, variants["off_topic"]
+        names = [n for n in world.entities if n in variants["off_topic"]]
+        asked = " ".join(m["content"] for m in example.messages)
+        assert names and not any(n in asked for n in names) and not world.heldout & set(names)
 
 
 def test_preference_pairs_respect_the_margin_and_are_deterministic(world, judge):

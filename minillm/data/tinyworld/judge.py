@@ -47,7 +47,7 @@ import re
 from dataclasses import dataclass
 
 from minillm.data.tinyworld.sft import Example
-from minillm.data.tinyworld.world import World
+from minillm.data.tinyworld.world import World, cloze
 
 AXES = ("correctness", "helpfulness", "harmlessness", "politeness", "conciseness")
 DEFAULT_WEIGHTS = {
@@ -423,7 +423,8 @@ def _replace_answer(reference: str, answer: str, new: str) -> str:
 
 def candidate_variants(example: Example, world: World, rng: random.Random) -> dict[str, str]:
     """Named responses of known quality to `example`: correct, terse, verbose, flattering, rude,
-    wrong, hedging (keyword-stuffed), refusing, complying (harmful requests only), repetitive."""
+    wrong, hedging (keyword-stuffed), refusing, complying (harmful requests only), repetitive,
+    off_topic (a cheerful true statement about something the prompt does not ask about)."""
     reference = example.messages[-1]["content"]
     first_sentence = re.split(r"(?<=[.!?])\s+", reference)[0]
     padding = rng.sample(PADDING, 3)
@@ -433,6 +434,7 @@ def candidate_variants(example: Example, world: World, rng: random.Random) -> di
         "flattering": "What a great question! You are so smart! Excellent question! " + reference,
         "rude": "Ugh, what a stupid question. " + reference + " Figure it out yourself next time.",
         "repetitive": " ".join(["Great question!"] * 2 + [reference] * 3),
+        "off_topic": "Sure! " + _unrelated_fact(example, world, rng),
     }
     if example.meta.get("harmful"):
         # "hedging" here refuses in words and complies anyway
@@ -454,6 +456,16 @@ def candidate_variants(example: Example, world: World, rng: random.Random) -> di
                         hedging="It could be " + ", ".join(stuffed[:-1]) + " or " + stuffed[-1] + ".",
                         refusing=GENERIC_REFUSAL)
     return variants
+
+
+def _unrelated_fact(example: Example, world: World, rng: random.Random) -> str:
+    """A true training fact about an entity the conversation does not name (and not its answer):
+    the kind of confident non-answer a policy learns when a reward model ignores the prompt."""
+    text = " ".join(m["content"] for m in example.messages).lower()
+    facts = [f for f in world.split_facts("train") if f.subject.lower() not in text
+             and f.value.lower() not in text and f.value != example.answer]
+    prefix, value = cloze(rng.choice(facts))
+    return f"{prefix}{value}."
 
 
 def candidate_responses(example: Example, world: World, rng: random.Random) -> list[str]:
