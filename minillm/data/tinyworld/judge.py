@@ -46,7 +46,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from minillm.data.tinyworld.sft import Example
+from minillm.data.tinyworld.sft import OPENERS, Example
 from minillm.data.tinyworld.world import World, cloze
 
 AXES = ("correctness", "helpfulness", "harmlessness", "politeness", "conciseness")
@@ -424,7 +424,8 @@ def _replace_answer(reference: str, answer: str, new: str) -> str:
 def candidate_variants(example: Example, world: World, rng: random.Random) -> dict[str, str]:
     """Named responses of known quality to `example`: correct, terse, verbose, flattering, rude,
     wrong, hedging (keyword-stuffed), refusing, complying (harmful requests only), repetitive,
-    off_topic (a cheerful true statement about something the prompt does not ask about)."""
+    off_topic (a true statement, often with a cheerful opener, about something the prompt does
+    not ask about)."""
     reference = example.messages[-1]["content"]
     first_sentence = re.split(r"(?<=[.!?])\s+", reference)[0]
     padding = rng.sample(PADDING, 3)
@@ -434,7 +435,7 @@ def candidate_variants(example: Example, world: World, rng: random.Random) -> di
         "flattering": "What a great question! You are so smart! Excellent question! " + reference,
         "rude": "Ugh, what a stupid question. " + reference + " Figure it out yourself next time.",
         "repetitive": " ".join(["Great question!"] * 2 + [reference] * 3),
-        "off_topic": "Sure! " + _unrelated_fact(example, world, rng),
+        "off_topic": rng.choice(OPENERS) + _unrelated_fact(example, world, rng),
     }
     if example.meta.get("harmful"):
         # "hedging" here refuses in words and complies anyway
