@@ -197,19 +197,20 @@ def fact_mentions(facts: list[Fact], documents: list[str]) -> list[int]:
 # --- data mixing: read the documents that state rare facts more often -------------------------
 
 def rare_fact_reads(facts: list[Fact], documents: list[str], rare_at_most: int,
-                    max_reads: int) -> list[int]:
+                    max_reads: int, found: list[list[int]] | None = None) -> list[int]:
     """How many times to put each document in the training mix so rarely stated facts are read
     more often: a document that names ``k`` facts named by at most ``rare_at_most`` documents is
     read ``min(1 + k, max_reads)`` times; every other document once.
 
     The same idea as upweighting Wikipedia in a web mix (The Pile reads it three times): spend
-    more of a fixed token budget where the knowledge is scarce."""
+    more of a fixed token budget where the knowledge is scarce. ``found`` reuses an earlier
+    ``fact_documents(facts, documents)``."""
     if rare_at_most < 0 or max_reads < 1:
         raise ValueError(f"need rare_at_most >= 0 and max_reads >= 1, got {rare_at_most}, {max_reads}")
     rare_per_doc = [0] * len(documents)
-    for found in fact_documents(facts, documents):
-        if len(found) <= rare_at_most:
-            for i in found:
+    for ids in found if found is not None else fact_documents(facts, documents):
+        if len(ids) <= rare_at_most:
+            for i in ids:
                 rare_per_doc[i] += 1
     return [min(1 + k, max_reads) for k in rare_per_doc]
 
