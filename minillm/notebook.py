@@ -88,7 +88,8 @@ def start(notebook_name: str, stage: str | None = None, seed: int = 0) -> str:
 
 
 def environment_table():
-    """Each requirement of minillm: what is installed, whether it satisfies, and the fix."""
+    """Each requirement of minillm that applies to this Python (``tomli`` only below 3.11): what
+    is installed, whether it satisfies, and the fix."""
     import pandas as pd
     from packaging.requirements import Requirement
 
@@ -96,6 +97,8 @@ def environment_table():
     for line in metadata.requires("minillm") or []:
         req = Requirement(line)
         extra = "dev" if req.marker and "extra" in str(req.marker) else "core"
+        if req.marker and not req.marker.evaluate({"extra": extra if extra == "dev" else ""}):
+            continue
         try:
             installed = metadata.version(req.name)
             ok = req.specifier.contains(installed, prereleases=True)

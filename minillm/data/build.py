@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from minillm import artifacts, profiles
 from minillm.data import pydocs
 from minillm.data.tinyworld import corpus, crawl, sft
-from minillm.data.tinyworld.world import make_world
+from minillm.data.tinyworld.world import WorldConfig, make_world
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ def world_from(artifact: artifacts.Artifact):
     return make_world(json.loads(artifact.file("world.json").read_text())["seed"])
 
 
-@artifacts.register("tinyworld_world", config=lambda p: {"seed": _data_config(p).world_seed})
+# the world's sizes are part of the key, so changing WorldConfig's defaults rebuilds everything
+@artifacts.register("tinyworld_world", config=lambda p: {"seed": _data_config(p).world_seed,
+                                                           "world": asdict(WorldConfig())})
 def build_world(out_dir, config, inputs):
     """The generated world: every entity, fact and the held-out set."""
     world = make_world(config["seed"])

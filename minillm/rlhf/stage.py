@@ -132,13 +132,13 @@ profiles.register_stage(
         "cpu": RLHFConfig(prompts_per_family=240, val_per_family=40, curve_per_family=6,
                           eval_per_family=50, rm_steps=300, ppo_steps=40, kl_coef=0.1,
                           dpo_steps=120, dpo_lr=5e-5, hack_steps_factor=1.5, sweep_betas=(0.5,),
-                          redteam_per_pattern=40),
+                          sweep_ppo_lr=1e-4, redteam_per_pattern=40),
         "gpu": RLHFConfig(prompts_per_family=400, val_per_family=100, curve_per_family=12,
                           eval_per_family=200, rm_steps=800, ppo_steps=200, dpo_steps=400,
                           ppo_batch_size=64, eval_every=20, samples_per_prompt=6,
                           sweep_ppo_steps=200, redteam_per_pattern=30),
     },
-    minutes={"smoke": 1, "cpu": 9, "gpu": 10},   # cpu: 517 s with every artifact built in it
+    minutes={"smoke": 1, "cpu": 9, "gpu": 10},   # cpu: 525 s with every artifact built in it
     description="a reward model, PPO and DPO, judged by the TinyWorld gold judge",
 )
 

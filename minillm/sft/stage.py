@@ -51,13 +51,13 @@ profiles.register_stage(
     configs={
         "smoke": SFTConfig(max_steps=30, batch_size=8, lr=2e-3, warmup_steps=5, eval_per_family=6,
                            eval_every=15, redteam_per_pattern=1),
-        "cpu": SFTConfig(max_steps=600, batch_size=16, lr=2e-3, warmup_steps=30, eval_per_family=100,
-                         train_per_family=1500, redteam_per_pattern=20),
+        "cpu": SFTConfig(max_steps=1200, batch_size=16, lr=2e-3, warmup_steps=30,
+                         eval_per_family=100, train_per_family=1500, redteam_per_pattern=20),
         "gpu": SFTConfig(max_steps=1500, batch_size=32, lr=5e-4, warmup_steps=100,
                          eval_per_family=200, train_per_family=2000, eval_every=100,
                          redteam_per_pattern=30),
     },
-    minutes={"smoke": 0.5, "cpu": 7, "gpu": 5},
+    minutes={"smoke": 0.5, "cpu": 8, "gpu": 5},
     description="supervised fine-tuning on TinyWorld conversations",
 )
 

@@ -176,7 +176,7 @@ class WorldConfig:
     n_countries: int = 16
     cities_per_country: int = 4
     n_rivers: int = 24
-    n_people: int = 160
+    n_people: int = 64  # few enough that the cpu model reads most person facts often
     n_animals: int = 40
     n_items: int = 48
     heldout_fraction: float = 0.1  # of every kind except countries
