@@ -328,3 +328,24 @@ def test_training_examples_add_jailbreak_demonstrations_on_train_requests_only(m
         assert split_of(f"request|{e.meta['request']}") == "train"
     attacks = make_redteam_set(world, seed=0, n_harmful_per_pattern=10, n_benign_per_pattern=5)
     assert not {e.meta["request"] for e in demos} & {e.meta["request"] for e in attacks}
+
+
+def test_extra_fact_qa_adds_new_fact_questions_from_the_train_split(minillm_home):
+    from dataclasses import replace
+
+    from minillm import artifacts, profiles
+    from minillm.data.build import load_sft
+    from minillm.sft.stage import training_examples
+
+    inputs = {name: artifacts.get(name) for name in ("tinyworld_sft", "tinyworld_world")}
+    config = replace(profiles.stage_config("sft"), train_per_family=5, redteam_per_pattern=0)
+    plain = training_examples(config, inputs)
+    more = training_examples(replace(config, extra_fact_qa=7), inputs)
+    assert more[:len(plain)] == plain                        # the usual examples come first
+    extra = more[len(plain):]
+    assert len(extra) == 7 and {e.family for e in extra} == {"fact_qa"}
+    prompts = [str(e.prompt) for e in more if e.family == "fact_qa"]
+    assert len(set(prompts)) == len(prompts) == 12           # new questions, not repeats
+    held = {str(e.prompt) for split in ("validation", "test")
+            for e in load_sft(split, inputs["tinyworld_sft"])}
+    assert not held & set(prompts)                           # none from validation or test

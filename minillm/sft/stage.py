@@ -33,6 +33,9 @@ class SFTConfig:
     warmup_steps: int
     eval_per_family: int         # test examples per family scored after training
     train_per_family: int = 200  # training conversations per task family
+    # more fact_qa conversations on top (new prompts, same split rule): a small model stores
+    # most facts in pretraining but answers questions about them only with practice
+    extra_fact_qa: int = 0
     mix_fraction: float = 0.25   # rows of every batch taken from pretraining text
     pack: bool = True
     min_lr_ratio: float = 0.1
@@ -52,7 +55,8 @@ profiles.register_stage(
         "smoke": SFTConfig(max_steps=30, batch_size=8, lr=2e-3, warmup_steps=5, eval_per_family=6,
                            eval_every=15, redteam_per_pattern=1),
         "cpu": SFTConfig(max_steps=1200, batch_size=16, lr=2e-3, warmup_steps=30,
-                         eval_per_family=100, train_per_family=1500, redteam_per_pattern=20),
+                         eval_per_family=100, train_per_family=1500, extra_fact_qa=1500,
+                         redteam_per_pattern=20),
         "gpu": SFTConfig(max_steps=1500, batch_size=32, lr=5e-4, warmup_steps=100,
                          eval_per_family=200, train_per_family=2000, eval_every=100,
                          redteam_per_pattern=30),
@@ -161,9 +165,10 @@ def _train(config: SFTConfig, inputs: dict, out_dir):
 def training_examples(config: SFTConfig, inputs: dict):
     """``train_per_family`` training conversations per family: the ``tinyworld_sft`` artifact's,
     extended from the same generator when more are asked for (the first ones are identical, and
-    the split rule keeps every one of them out of validation and test); then
-    ``redteam_per_pattern`` jailbreak-wrapped requests per pattern from the train split
-    (``redteam.training_attacks``: no request of notebook 09's attacks)."""
+    the split rule keeps every one of them out of validation and test); then ``extra_fact_qa``
+    more fact questions from the same generator; then ``redteam_per_pattern`` jailbreak-wrapped
+    requests per pattern from the train split (``redteam.training_attacks``: no request of
+    notebook 09's attacks)."""
     from minillm.data.build import load_sft, world_from
     from minillm.data.tinyworld.sft import make_sft_examples
     from minillm.evaluate.redteam import training_attacks
@@ -175,6 +180,10 @@ def training_examples(config: SFTConfig, inputs: dict):
     else:
         examples = make_sft_examples(world, "train", n_per_family=config.train_per_family,
                                      seed=stored.config["seed"])
+    if config.extra_fact_qa:
+        more = make_sft_examples(world, "train", seed=stored.config["seed"], families=("fact_qa",),
+                                 n_per_family=config.train_per_family + config.extra_fact_qa)
+        examples += more[config.train_per_family:]
     if config.redteam_per_pattern:
         examples += training_attacks(world, config.redteam_per_pattern, seed=config.seed)
     return examples
