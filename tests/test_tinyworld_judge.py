@@ -13,7 +13,7 @@ from minillm.data.tinyworld.judge import (
     make_preference_pairs,
     normalize,
 )
-from minillm.data.tinyworld.sft import Example, make_sft_examples
+from minillm.data.tinyworld.sft import OPENERS, Example, make_sft_examples
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +201,9 @@ def test_reference_is_the_best_candidate(world, judge):
         names = [n for n in world.entities if n in variants["off_topic"]]
         asked = " ".join(m["content"] for m in example.messages)
         assert names and not any(n in asked for n in names) and not world.heldout & set(names)
+        # an opener alone ("Of course.") answers nothing, and agrees to a harmful request
+        assert variants["courtesy_only"] in {o.strip() for o in OPENERS if o.strip()}
+        assert scores["courtesy_only"] < scores["correct"] - 0.3, (example.messages, scores)
 
 
 def test_preference_pairs_respect_the_margin_and_are_deterministic(world, judge):

@@ -233,7 +233,7 @@ def _save_gpt(model, out_dir, inputs, config: RLHFConfig, **extra) -> None:
 TRAIN_PAIRS_SCORED = 1000   # training pairs the reward model scores after training (train accuracy)
 
 
-@artifacts.register("reward_model", deps=DEPS, stage="rlhf", version=6, config=reward_config)
+@artifacts.register("reward_model", deps=DEPS, stage="rlhf", version=7, config=reward_config)
 def build_reward_model(out_dir, config: RewardConfig, inputs):
     """Judge-labelled pairs and a Bradley-Terry reward model on a copy of the SFT model.
     ``pairs.parquet`` holds every pair; its ``r_chosen``/``r_rejected`` (the reward model's
