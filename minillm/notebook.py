@@ -97,7 +97,7 @@ def environment_table():
     for line in metadata.requires("minillm") or []:
         req = Requirement(line)
         extra = "dev" if req.marker and "extra" in str(req.marker) else "core"
-        if req.marker and not req.marker.evaluate({"extra": extra if extra == "dev" else ""}):
+        if req.marker and not req.marker.evaluate({"extra": "dev"}):  # e.g. tomli on 3.11+
             continue
         try:
             installed = metadata.version(req.name)
