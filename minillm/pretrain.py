@@ -245,6 +245,24 @@ def upsample_rare_facts(tokens, encoding, world: World, rare_at_most: int, max_r
     return repeat_documents(tokens, encoding.eot_token, reads, seed), reads
 
 
+def pretraining_mix(inputs: dict, upsample_rare: int = 0, max_reads: int = 1, seed: int = 0):
+    """The tokens a base model reads: the train shard of ``inputs["token_shards"]``, re-mixed by
+    ``upsample_rare_facts`` when ``upsample_rare`` > 0. Returns ``(tokens, mix)``; ``mix`` holds
+    the sizes the artifact metadata reports. SFT rehearses from the same mix
+    (``minillm.sft.stage.rehearsal_tokens``)."""
+    from minillm.data.build import world_from
+    from minillm.tokenizer.stage import load_token_shard, load_tokenizer
+
+    tokens = load_token_shard("train", inputs["token_shards"])
+    if not upsample_rare:
+        return tokens, {"train_tokens": len(tokens)}
+    encoding = load_tokenizer(inputs["tokenizer"])
+    world = world_from(inputs["tinyworld_world"])
+    tokens, reads = upsample_rare_facts(tokens, encoding, world, upsample_rare, max_reads, seed=seed)
+    return tokens, {"train_tokens": len(tokens), "documents_upsampled": sum(r > 1 for r in reads),
+                    "extra_reads": sum(reads) - len(reads)}
+
+
 class ClozeCurve(Callback):
     """At every evaluation, cloze accuracy on fixed samples of training and held-out facts, so a
     run shows memorisation growing with the tokens read (``rows``: step, tokens_seen, accuracies)."""
@@ -284,17 +302,12 @@ def build_base_model(out_dir, config: PretrainConfig, inputs):
     if meta["n_vocab"] != encoding.n_vocab:
         raise ValueError(f"token_shards were made with {meta['n_vocab']} ids but the tokenizer has "
                          f"{encoding.n_vocab}: rebuild token_shards")
-    train_tokens = load_token_shard("train", inputs["token_shards"])
+    train_tokens, mix = pretraining_mix(inputs, config.upsample_rare, config.upsample_max_reads,
+                                        seed=config.seed)
     val_tokens = load_token_shard("val", inputs["token_shards"])
     val = meta["splits"]["val"]
     bytes_per_token = val["bytes_of_text"] / val["n_tokens"]
     world = world_from(inputs["tinyworld_world"])
-    mix = {"train_tokens": len(train_tokens)}
-    if config.upsample_rare:
-        train_tokens, reads = upsample_rare_facts(train_tokens, encoding, world, config.upsample_rare,
-                                                  config.upsample_max_reads, seed=config.seed)
-        mix = {"train_tokens": len(train_tokens), "documents_upsampled": sum(r > 1 for r in reads),
-               "extra_reads": sum(reads) - len(reads)}
 
     seed_everything(config.seed)
     model = GPT(model_config(config, encoding.n_vocab))

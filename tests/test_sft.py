@@ -349,3 +349,33 @@ def test_extra_fact_qa_adds_new_fact_questions_from_the_train_split(minillm_home
     held = {str(e.prompt) for split in ("validation", "test")
             for e in load_sft(split, inputs["tinyworld_sft"])}
     assert not held & set(prompts)                           # none from validation or test
+
+
+def test_rehearsal_reads_the_base_models_own_data_mix(minillm_home):
+    from collections import Counter
+
+    from minillm import artifacts
+    from minillm.pretrain import pretraining_mix
+    from minillm.sft.stage import rehearsal_tokens
+    from minillm.tokenizer.shards import split_documents
+    from minillm.tokenizer.stage import load_token_shard, load_tokenizer
+
+    inputs = {name: artifacts.get(name) for name in ("token_shards", "tokenizer", "tinyworld_world")}
+    shard = load_token_shard("train", inputs["token_shards"])
+    eot = load_tokenizer(inputs["tokenizer"]).eot_token
+
+    def with_base(config):   # rehearsal only reads the base model's settings
+        return {**inputs, "base_model": artifacts.Artifact("base_model", "k", minillm_home, config)}
+
+    plain = rehearsal_tokens(with_base({"upsample_rare": 0, "upsample_max_reads": 4, "seed": 0}))
+    assert np.array_equal(plain, shard)                      # no mix: the shard as it is
+
+    mixed = rehearsal_tokens(with_base({"upsample_rare": 20, "upsample_max_reads": 4, "seed": 0}))
+    expected, mix = pretraining_mix(inputs, 20, 4, seed=0)
+    assert np.array_equal(mixed, expected) and mix["train_tokens"] == len(mixed) > len(shard)
+    shard_docs = Counter(tuple(d.tolist()) for d in split_documents(shard, eot))
+    mixed_docs = Counter(tuple(d.tolist()) for d in split_documents(mixed, eot))
+    assert set(mixed_docs) == set(shard_docs)                # every document, none invented
+    repeats = [mixed_docs[d] // shard_docs[d] for d in shard_docs]
+    assert max(repeats) == 4 and min(repeats) == 1
+    assert sum(mixed_docs.values()) - sum(shard_docs.values()) == mix["extra_reads"] > 0

@@ -1,8 +1,8 @@
 """The sft stage: fine-tune the base model on TinyWorld conversations -> ``sft_model``.
 
 The builder trains with the shared ``Trainer`` on packed conversations (loss on assistant tokens
-only), rehearsing ``mix_fraction`` of pretraining text in every batch, then measures on the
-held-out test split:
+only), rehearsing ``mix_fraction`` of pretraining text in every batch (the base model's own data
+mix, ``rehearsal_tokens``), then measures on the held-out test split:
 
 - per task family: accuracy (the gold judge's correctness: the right answer and no rival),
   mean gold-judge score, refusal rate on harmful and on benign-but-risky requests;
@@ -36,7 +36,10 @@ class SFTConfig:
     # more fact_qa conversations on top (new prompts, same split rule): a small model stores
     # most facts in pretraining but answers questions about them only with practice
     extra_fact_qa: int = 0
-    mix_fraction: float = 0.25   # rows of every batch taken from pretraining text
+    # rows of every batch taken from pretraining text (``rehearsal_tokens``: the base model's own
+    # mix): it limits forgetting, and reading the documents that state the facts while practising
+    # questions about other facts is what makes a small model answer from what it stored
+    mix_fraction: float = 0.4
     pack: bool = True
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.0
@@ -55,7 +58,7 @@ profiles.register_stage(
         "smoke": SFTConfig(max_steps=30, batch_size=8, lr=2e-3, warmup_steps=5, eval_per_family=6,
                            eval_every=15, redteam_per_pattern=1),
         "cpu": SFTConfig(max_steps=1200, batch_size=16, lr=2e-3, warmup_steps=30,
-                         eval_per_family=100, train_per_family=1500, extra_fact_qa=1500,
+                         eval_per_family=200, train_per_family=1500, extra_fact_qa=1500,
                          redteam_per_pattern=20),
         "gpu": SFTConfig(max_steps=1500, batch_size=32, lr=5e-4, warmup_steps=100,
                          eval_per_family=200, train_per_family=2000, eval_every=100,
@@ -135,7 +138,7 @@ def _train(config: SFTConfig, inputs: dict, out_dir):
     from minillm.pretrain import load_base_model
     from minillm.sft.data import SFTBatches, encode_examples, sft_loss
     from minillm.sft.template import end_token
-    from minillm.tokenizer.stage import load_token_shard, load_tokenizer
+    from minillm.tokenizer.stage import load_tokenizer
     from minillm.train import TrainConfig, Trainer, watched_callbacks
 
     encoding = load_tokenizer(inputs["tokenizer"])
@@ -146,7 +149,7 @@ def _train(config: SFTConfig, inputs: dict, out_dir):
     val = encode_examples(encoding, load_sft("validation", inputs["tinyworld_sft"]), T)
     pad = end_token(encoding)
     batches = SFTBatches(train, config.batch_size, T, pad_id=pad, pack=config.pack, seed=config.seed,
-                         mix_tokens=load_token_shard("train", inputs["token_shards"]),
+                         mix_tokens=rehearsal_tokens(inputs) if config.mix_fraction else None,
                          mix_fraction=config.mix_fraction)
     val_batches = list(_first(SFTBatches(val, config.batch_size, T, pad_id=pad, pack=config.pack,
                                          seed=config.seed), 8))
@@ -160,6 +163,19 @@ def _train(config: SFTConfig, inputs: dict, out_dir):
     history = trainer.fit()
     trainer.save_metrics(out_dir)
     return trainer.model.cpu().eval(), history, encoding
+
+
+def rehearsal_tokens(inputs: dict):
+    """The pretraining text SFT rehearses: the mix the base model was trained on
+    (``pretrain.pretraining_mix`` with the ``base_model`` artifact's own settings), so documents
+    that state rarely named facts come back as often as they did in pretraining."""
+    from minillm.pretrain import pretraining_mix
+
+    base = inputs["base_model"].config
+    base = base if isinstance(base, dict) else asdict(base)
+    tokens, _ = pretraining_mix(inputs, base.get("upsample_rare", 0), base.get("upsample_max_reads", 1),
+                                seed=base.get("seed", 0))
+    return tokens
 
 
 def training_examples(config: SFTConfig, inputs: dict):
@@ -257,13 +273,13 @@ def _mean(values) -> float:
     return round(float(sum(map(float, values)) / len(values)), 4) if values else math.nan
 
 
-@artifacts.register("sft_model", deps=DEPS, stage="sft", version=4)
+@artifacts.register("sft_model", deps=DEPS, stage="sft", version=5)
 def build_sft_model(out_dir, config: SFTConfig, inputs):
     """The base model fine-tuned on TinyWorld conversations, with rehearsal; its evaluation."""
     return _build(out_dir, config, inputs, evaluate_base=True)
 
 
-@artifacts.register("sft_nomix", deps=DEPS, version=4,
+@artifacts.register("sft_nomix", deps=DEPS, version=5,
                     config=lambda profile: replace(profiles.stage_config("sft", profile), mix_fraction=0.0))
 def build_sft_nomix(out_dir, config: SFTConfig, inputs):
     """The same fine-tuning without rehearsal of pretraining text (to measure forgetting)."""
