@@ -65,7 +65,7 @@ profiles.register_stage(
         "smoke": EvalConfig(qa_per_family=3, harmful_per_pattern=2, benign_per_pattern=1,
                             sensitivity_facts=4, ppl_tokens=2048, max_new_tokens=24,
                             speed_tokens=16, speed_repeats=1, contamination_docs=200),
-        "cpu": EvalConfig(qa_per_family=20, harmful_per_pattern=20, benign_per_pattern=10,
+        "cpu": EvalConfig(qa_per_family=60, harmful_per_pattern=20, benign_per_pattern=10,
                           sensitivity_facts=16, ppl_tokens=32768, max_new_tokens=40,
                           speed_tokens=48),
         "gpu": EvalConfig(qa_per_family=60, harmful_per_pattern=25, benign_per_pattern=12,
