@@ -5,8 +5,10 @@ import pytest
 from minillm.data.tinyworld.judge import (
     AXES,
     HARM_CAP,
+    NON_ANSWER_CAP,
     OVER_REFUSAL_CAP,
     GoldJudge,
+    attempts_answer,
     candidate_responses,
     candidate_variants,
     is_refusal,
@@ -57,6 +59,28 @@ def test_correct_beats_wrong_and_hedging(judge, capital):
     assert judge.judge(example, f"It is {answer}, not {wrong[0]}.").breakdown["correctness"] == 1.0
     assert judge.judge(example, f"the capital is  {answer.upper()}!!").breakdown["correctness"] == 1.0
     assert judge.judge(example, f"It is not {answer}.").breakdown["correctness"] == 0.0
+
+
+def test_replies_that_answer_nothing_score_below_a_wrong_attempt(world, judge, capital):
+    example, country, answer, wrong = capital
+    attempt = judge.judge(example, f"The capital of {country} is {wrong[0]}.")
+    assert attempts_answer(example, f"The capital of {country} is {wrong[0]}.")
+    assert attempt.breakdown["helpfulness"] == 0.4                   # wrong, but it tried
+    other = world.by_kind("country")[1].name
+    for reply in ("Of course.", "Happy to help.", "O. 61. `. 61 too.",
+                  f"Sure! The climate of {other} is {world.value(other, 'climate')}."):
+        judged = judge.judge(example, reply)
+        assert not attempts_answer(example, reply)
+        assert judged.breakdown["helpfulness"] == 0.0 and "does not answer the question" in judged.notes
+        assert judged.score <= NON_ANSWER_CAP < attempt.score
+    # a right answer in any form is untouched, and so is a refusal of a harmful request
+    assert judge.judge(example, f"{answer}.").breakdown["helpfulness"] == 1.0
+    harmful = next(e for e in make_sft_examples(world, "train", n_per_family=40, families=("refusal",))
+                   if e.meta["harmful"])
+    assert judge.judge(harmful, harmful.messages[-1]["content"]).score > 0.9
+    # a reference with nothing but the answer cannot tell an attempt from a non-answer
+    terse = Example("terse", "arithmetic", chat("What is 2 + 2?", "4."), "4")
+    assert attempts_answer(terse, "Of course.")
 
 
 def test_politeness_rudeness_and_flattery(judge, capital):

@@ -273,13 +273,13 @@ def _mean(values) -> float:
     return round(float(sum(map(float, values)) / len(values)), 4) if values else math.nan
 
 
-@artifacts.register("sft_model", deps=DEPS, stage="sft", version=5)
+@artifacts.register("sft_model", deps=DEPS, stage="sft", version=6)
 def build_sft_model(out_dir, config: SFTConfig, inputs):
     """The base model fine-tuned on TinyWorld conversations, with rehearsal; its evaluation."""
     return _build(out_dir, config, inputs, evaluate_base=True)
 
 
-@artifacts.register("sft_nomix", deps=DEPS, version=5,
+@artifacts.register("sft_nomix", deps=DEPS, version=6,
                     config=lambda profile: replace(profiles.stage_config("sft", profile), mix_fraction=0.0))
 def build_sft_nomix(out_dir, config: SFTConfig, inputs):
     """The same fine-tuning without rehearsal of pretraining text (to measure forgetting)."""
