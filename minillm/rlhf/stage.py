@@ -138,7 +138,7 @@ profiles.register_stage(
                           ppo_batch_size=64, eval_every=20, samples_per_prompt=6,
                           sweep_ppo_steps=200, redteam_per_pattern=30),
     },
-    minutes={"smoke": 1, "cpu": 9, "gpu": 10},   # cpu: 525 s with every artifact built in it
+    minutes={"smoke": 1, "cpu": 9, "gpu": 10},   # cpu: 484 s with every artifact built in it
     description="a reward model, PPO and DPO, judged by the TinyWorld gold judge",
 )
 
